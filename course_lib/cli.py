@@ -1,0 +1,212 @@
+"""`workbook`: run modules headlessly, build reports, and drive the nbgrader course from one command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from course_lib.paths import REPO_ROOT
+
+
+def _value(text: str) -> Any:
+    """Infer a parameter's type the way papermill's `-p` does (int, float, bool, null, else str)."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, int | float | bool | type(None)) else text
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from course_lib import runner
+    from course_lib.runs import new_run_dir
+
+    notebook_dir = Path(args.notebook_dir)
+    modules = runner.resolve_modules(args.modules, notebook_dir)
+    overrides = {k: _value(v) for k, v in args.param}
+    run_dir = Path(args.run_dir) if args.run_dir else new_run_dir(args.profile)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    print(f"running {len(modules)} module(s) with profile '{args.profile}' into {run_dir}")
+    results = runner.run_modules(
+        modules,
+        run_dir,
+        args.profile,
+        overrides,
+        keep_going=args.keep_going,
+        cell_timeout=args.cell_timeout,
+        notebook_dir=notebook_dir,
+    )
+    print()
+    print(runner.summary_table(results))
+    pdfs: dict[str, Path] = {}
+    if not args.no_reports:
+        from course_lib import reports
+
+        done = [r.module for r in results if r.status == "ok"]
+        sources = [s for s in reports.sources_from_run(run_dir) if s.module in done] if done else []
+        if sources:
+            pdfs = reports.build_reports(sources, run_dir / "reports")
+    print()
+    print(f"executed notebooks: {run_dir}/<module>/<module>.ipynb")
+    print(f"figures:            {run_dir}/<module>/figures/")
+    print(f"metrics:            {run_dir}/<module>/metrics.json")
+    for name, pdf in pdfs.items():
+        print(f"report ({name}): {pdf}")
+    failed = [r for r in results if r.status != "ok"]
+    if failed:
+        print(f"\n{len(failed)} module(s) did not finish: see error.txt and the executed notebook.")
+        return 1
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from course_lib import reports
+
+    if args.run:
+        sources = reports.sources_from_run(Path(args.run))
+        out = Path(args.out or Path(args.run) / "reports")
+    elif args.notebook:
+        nb = Path(args.notebook)
+        if not nb.exists():
+            raise FileNotFoundError(f"no notebook at {nb}")
+        module = args.module or reports.module_of(nb)
+        sources = [reports.Source(module, nb, label=f"submission {nb.parent.name}")]
+        out = Path(args.out or nb.parent / "report")
+    else:
+        sources = reports.sources_from_repo()
+        out = Path(args.out or REPO_ROOT / "build" / "answer_key")
+    for name, pdf in reports.build_reports(sources, out).items():
+        print(f"{name}: {pdf}")
+    return 0
+
+
+def cmd_solutions(args: argparse.Namespace) -> int:
+    from course_lib import solutions
+
+    drifted = solutions.sync(check=args.action == "check")
+    if args.action == "check":
+        if drifted:
+            print("notebook solution cells differ from course_lib (run `workbook solutions sync`):")
+            print("\n".join(f"  {d}" for d in drifted))
+            return 1
+        print("all solution cells match course_lib")
+        return 0
+    print("\n".join(f"updated {d}" for d in drifted) or "nothing to update")
+    return 0
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from course_lib import grading, runner
+
+    for module in runner.resolve_modules(args.modules):
+        archive = grading.release(module, Path(args.course_dir))
+        print(f"released {module}: {archive.with_suffix('')}/ and {archive}")
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from course_lib import grading, runner
+
+    (module,) = runner.resolve_modules([args.module])
+    students = grading.collect(module, Path(args.submissions), Path(args.course_dir))
+    print(f"collected {len(students)} submission(s) of {module}: {', '.join(students)}")
+    return 0 if students else 1
+
+
+def cmd_autograde(args: argparse.Namespace) -> int:
+    from course_lib import grading, runner
+
+    (module,) = runner.resolve_modules([args.module])
+    result = grading.autograde(module, Path(args.course_dir), args.cell_timeout)
+    errors = [line for line in result.output.splitlines() if "ERROR" in line and "student" in line]
+    print("\n".join(errors) or f"autograded {module}")
+    if not result.ok:
+        print("some submissions could not be run to the end; they are scored on what did run")
+    return result.returncode
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from course_lib import grading, runner
+
+    (module,) = runner.resolve_modules([args.module])
+    grading.feedback(module, Path(args.course_dir))
+    print(f"feedback written to {Path(args.course_dir) / 'feedback'}")
+    return 0
+
+
+def cmd_grades(args: argparse.Namespace) -> int:
+    from course_lib import grading
+
+    out = grading.export_grades(Path(args.course_dir), Path(args.out) if args.out else None)
+    print(f"grades written to {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workbook", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="execute module notebooks with papermill and build the reports")
+    p.add_argument(
+        "modules", nargs="*", default=["all"], help="all (default), 01, 02_tokenizers, ..."
+    )
+    p.add_argument("--profile", default="embedded", help="parameter profile (embedded, gpu)")
+    p.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"))
+    p.add_argument("--run-dir", help="write here instead of a fresh runs/<time>-<profile>/ folder")
+    p.add_argument("--keep-going", action="store_true", help="run later modules after a failure")
+    p.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default none)")
+    p.add_argument("--no-reports", action="store_true", help="skip the PDF reports")
+    p.add_argument("--notebook-dir", default=str(REPO_ROOT / "notebooks"), help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("report", help="build PDF reports from notebooks")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--run", help="a run folder made by `workbook run`")
+    g.add_argument("--notebook", help="one (e.g. a student's) notebook")
+    g.add_argument("--source", action="store_true", help="the source notebooks: the answer key")
+    p.add_argument("--module", help="the module of --notebook, if its file name does not say")
+    p.add_argument("--out", help="output folder")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("solutions", help="keep notebook solution cells equal to course_lib")
+    p.add_argument("action", choices=["sync", "check"])
+    p.set_defaults(func=cmd_solutions)
+
+    course = argparse.ArgumentParser(add_help=False)
+    course.add_argument("--course-dir", default=str(REPO_ROOT / "autograde"))
+    p = sub.add_parser("release", parents=[course], help="generate student versions of modules")
+    p.add_argument("modules", nargs="+")
+    p.set_defaults(func=cmd_release)
+    p = sub.add_parser("collect", parents=[course], help="gather submissions into the course")
+    p.add_argument("module")
+    p.add_argument("submissions", help="folder of <student>/[<module>/]*.ipynb")
+    p.set_defaults(func=cmd_collect)
+    p = sub.add_parser("autograde", parents=[course], help="run and score collected submissions")
+    p.add_argument("module")
+    p.add_argument("--cell-timeout", type=int, default=None)
+    p.set_defaults(func=cmd_autograde)
+    p = sub.add_parser("feedback", parents=[course], help="write HTML feedback for students")
+    p.add_argument("module")
+    p.set_defaults(func=cmd_feedback)
+    p = sub.add_parser("grades", parents=[course], help="export the gradebook to CSV")
+    p.add_argument("--out")
+    p.set_defaults(func=cmd_grades)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `workbook` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        print(f"workbook {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""The model's hyperparameters in one dataclass, shared by the model, the trainer and the accounting."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+NORMS = ("rms", "layer", "none")
+NORM_POSITIONS = ("pre", "post")
+FFNS = ("swiglu", "gelu")
+POSITIONS = ("rope", "learned")
+
+
+@dataclass
+class ModelConfig:
+    """Shape and variant of a decoder-only Transformer LM (LLaMA-style by default)."""
+
+    vocab_size: int = 10_000
+    context_length: int = 256
+    d_model: int = 512
+    n_layers: int = 4
+    n_heads: int = 16
+    d_ff: int | None = (
+        None  # None: SwiGLU 8/3·d_model rounded up to a multiple of 64; GELU 4·d_model
+    )
+    rope_theta: float = 10_000.0
+    norm: str = "rms"
+    norm_position: str = "pre"
+    ffn: str = "swiglu"
+    positions: str = "rope"
+    parallel_layers: bool = False
+    tie_embeddings: bool = False
+    fused_qkv: bool = False
+    fast_attention: bool = False
+    eps: float = 1e-5
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "context_length", "d_model", "n_layers", "n_heads"):
+            if int(getattr(self, name)) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.d_model % self.n_heads:
+            raise ValueError(
+                f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})"
+            )
+        if self.positions == "rope" and self.head_dim % 2:
+            raise ValueError(f"RoPE needs an even head dimension, got {self.head_dim}")
+        for name, allowed in (
+            ("norm", NORMS),
+            ("norm_position", NORM_POSITIONS),
+            ("ffn", FFNS),
+            ("positions", POSITIONS),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name}={getattr(self, name)!r}: expected one of {allowed}")
+        if self.d_ff is None:
+            if self.ffn == "swiglu":
+                self.d_ff = 64 * math.ceil(8 * self.d_model / 3 / 64)
+            else:
+                self.d_ff = 4 * self.d_model
+
+    @property
+    def head_dim(self) -> int:
+        """Width of one attention head."""
+        return self.d_model // self.n_heads
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for checkpoints, YAML and run logs."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
+        """Inverse of `to_dict`; unknown keys are an error, not silently dropped."""
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown ModelConfig keys: {unknown}")
+        return cls(**d)

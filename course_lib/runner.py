@@ -1,0 +1,140 @@
+"""Headless runs: execute module notebooks in order with papermill into a fresh run folder."""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import papermill as pm
+import yaml
+
+from course_lib.paths import REPO_ROOT
+
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
+
+
+@dataclass
+class ModuleResult:
+    """How one notebook's run ended."""
+
+    module: str
+    status: str  # "ok", "failed" or "skipped"
+    seconds: float
+    notebook: str
+    error: str = ""
+
+
+def available_modules(notebook_dir: Path = NOTEBOOK_DIR) -> list[str]:
+    """Module folder names that hold a notebook of the same name, in order."""
+    return sorted(
+        p.parent.name
+        for p in notebook_dir.glob("[0-9][0-9]_*/[0-9][0-9]_*.ipynb")
+        if p.stem == p.parent.name
+    )
+
+
+def resolve_modules(wanted: list[str] | None, notebook_dir: Path = NOTEBOOK_DIR) -> list[str]:
+    """Expand `all`, module numbers (`1`, `01`) or full names into module folder names."""
+    known = available_modules(notebook_dir)
+    if not wanted or wanted == ["all"]:
+        return known
+    out = []
+    for w in wanted:
+        matches = [m for m in known if m == w or m.split("_")[0] == w.zfill(2)]
+        if not matches:
+            raise ValueError(f"unknown module {w!r}; known: {', '.join(known)}")
+        out.extend(m for m in matches if m not in out)
+    return out
+
+
+def load_profile(name: str, path: Path = PROFILES_FILE) -> dict[str, dict[str, Any]]:
+    """A named profile: module (or `all`) → parameter overrides."""
+    profiles = yaml.safe_load(path.read_text()) or {}
+    if name not in profiles:
+        raise ValueError(f"unknown profile {name!r}; known: {', '.join(profiles)}")
+    return profiles[name] or {}
+
+
+def parameters_for(
+    module: str, notebook: Path, profile: dict[str, dict[str, Any]], overrides: dict[str, Any]
+) -> dict[str, Any]:
+    """The profile's and the command line's values for the parameters this notebook declares."""
+    declared = pm.inspect_notebook(str(notebook))
+    merged = {**(profile.get("all") or {}), **(profile.get(module) or {}), **overrides}
+    return {k: v for k, v in merged.items() if k in declared}
+
+
+def run_modules(
+    modules: list[str],
+    run_dir: Path,
+    profile_name: str = "embedded",
+    overrides: dict[str, Any] | None = None,
+    keep_going: bool = False,
+    cell_timeout: int | None = None,
+    notebook_dir: Path = NOTEBOOK_DIR,
+    progress: bool = True,
+) -> list[ModuleResult]:
+    """Execute each module's notebook into `run_dir/<module>/`; stop at the first failure unless
+    `keep_going`. A failed notebook is still written, with its traceback."""
+    profile = load_profile(profile_name)
+    results: list[ModuleResult] = []
+    failed = False
+    for module in modules:
+        src = notebook_dir / module / f"{module}.ipynb"
+        out_dir = run_dir / module
+        out_dir.mkdir(parents=True, exist_ok=True)
+        out_nb = out_dir / f"{module}.ipynb"
+        if failed and not keep_going:
+            results.append(ModuleResult(module, "skipped", 0.0, str(out_nb)))
+            continue
+        params = parameters_for(module, src, profile, overrides or {})
+        if "output_dir" in pm.inspect_notebook(str(src)):
+            params["output_dir"] = str(out_dir.resolve())
+        start = time.perf_counter()
+        try:
+            pm.execute_notebook(
+                str(src),
+                str(out_nb),
+                parameters=params,
+                cwd=str(out_dir),
+                progress_bar=progress,
+                execution_timeout=cell_timeout,
+                kernel_name="python3",
+            )
+            results.append(ModuleResult(module, "ok", time.perf_counter() - start, str(out_nb)))
+        except Exception as exc:  # the notebook raised, timed out or its kernel died
+            failed = True
+            msg = str(exc).strip().splitlines()
+            summary = next((line for line in reversed(msg) if line.strip()), type(exc).__name__)
+            (out_dir / "error.txt").write_text("".join(traceback.format_exception(exc)))
+            results.append(
+                ModuleResult(module, "failed", time.perf_counter() - start, str(out_nb), summary)
+            )
+    (run_dir / "summary.json").write_text(
+        json.dumps(
+            {
+                "profile": profile_name,
+                "overrides": overrides or {},
+                "modules": [asdict(r) for r in results],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    return results
+
+
+def summary_table(results: list[ModuleResult]) -> str:
+    """A plain-text table of module, status and wall time."""
+    lines = [f"{'module':<24} {'status':<8} {'wall time':>10}", "-" * 44]
+    for r in results:
+        line = f"{r.module:<24} {r.status:<8} {r.seconds:>9.1f}s"
+        if r.error:
+            line += f"  {r.error[:80]}"
+        lines.append(line)
+    return "\n".join(lines)

@@ -1,0 +1,185 @@
+"""One source for each solution: notebook solution cells are generated from marked `course_lib` code.
+
+A notebook's solution cell lists the library objects it holds in `metadata.course_lib`
+(e.g. `["course_lib.unicode:utf8_encode"]`); `sync` rewrites the cell from the library source and
+`check` reports drift. `strip_library` writes the student copy of `course_lib`, where every marked
+region not yet taught (the module being released and later ones) raises NotImplementedError.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from course_lib.paths import REPO_ROOT
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+METADATA_KEY = "course_lib"
+LIB_DIR = REPO_ROOT / "course_lib"
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A top-level function or class in a course_lib module, written `course_lib.x.y:name`."""
+
+    module: str
+    name: str
+
+    @classmethod
+    def parse(cls, text: str) -> Ref:
+        """Parse `package.module:name`."""
+        module, sep, name = text.partition(":")
+        if not sep or not module.startswith("course_lib") or not name.isidentifier():
+            raise ValueError(f"bad solution reference {text!r}: expected 'course_lib.module:name'")
+        return cls(module, name)
+
+    def path(self, lib_dir: Path = LIB_DIR) -> Path:
+        """The source file that defines this object."""
+        parts = self.module.split(".")[1:]
+        base = lib_dir.joinpath(*parts)
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+        raise FileNotFoundError(f"{self.module} has no source file under {lib_dir}")
+
+    def __str__(self) -> str:
+        return f"{self.module}:{self.name}"
+
+
+def object_source(ref: Ref, lib_dir: Path = LIB_DIR) -> str:
+    """The exact source text of a top-level function or class, decorators included."""
+    path = ref.path(lib_dir)
+    text = path.read_text()
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if node.name == ref.name:
+                lines = text.splitlines()
+                start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                end = node.end_lineno
+                # ast ends a function at its last statement; a trailing END marker is a comment.
+                while (
+                    end < len(lines) and lines[end].startswith((" ", "\t")) and lines[end].strip()
+                ):
+                    end += 1
+                return "\n".join(lines[start - 1 : end])
+    raise ValueError(f"{ref.name} is not a top-level function or class in {path}")
+
+
+def cell_source(refs: list[str], lib_dir: Path = LIB_DIR) -> str:
+    """What a solution cell holding `refs` must contain."""
+    return "\n\n\n".join(object_source(Ref.parse(r), lib_dir) for r in refs)
+
+
+def solution_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    """The cells of a notebook whose source comes from course_lib."""
+    return [c for c in nb.cells if METADATA_KEY in c.get("metadata", {})]
+
+
+def source_notebooks(notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
+    """Every module's source notebook, in module order."""
+    return sorted(notebook_dir.glob("[0-9][0-9]_*/[0-9][0-9]_*.ipynb"))
+
+
+def sync(notebook_dir: Path = NOTEBOOK_DIR, check: bool = False) -> list[str]:
+    """Regenerate solution cells from the library (or, with `check`, only list the drifted ones)."""
+    drifted = []
+    for path in source_notebooks(notebook_dir):
+        nb = nbformat.read(path, as_version=4)
+        changed = False
+        for cell in solution_cells(nb):
+            want = cell_source(cell.metadata[METADATA_KEY])
+            if cell.source != want:
+                gid = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
+                drifted.append(f"{path.relative_to(notebook_dir)} cell {gid}")
+                cell.source = want
+                changed = True
+        if changed and not check:
+            nbformat.write(nb, path)
+    return drifted
+
+
+def module_refs(notebook_dir: Path = NOTEBOOK_DIR) -> dict[str, set[Ref]]:
+    """For each module folder (e.g. `01_unicode`), the library objects its notebook teaches."""
+    out: dict[str, set[Ref]] = {}
+    for path in source_notebooks(notebook_dir):
+        nb = nbformat.read(path, as_version=4)
+        refs = {Ref.parse(r) for c in solution_cells(nb) for r in c.metadata[METADATA_KEY]}
+        out[path.parent.name] = refs
+    return out
+
+
+_MARKED = re.compile(
+    rf"^(?P<indent>[ \t]*){re.escape(BEGIN)}[^\n]*\n.*?^[ \t]*{re.escape(END)}[^\n]*$",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def strip_regions(text: str, keep: set[int] | None = None, hint: str = "") -> str:
+    """Replace each marked region whose starting line is not in `keep` by NotImplementedError."""
+    keep = keep or set()
+
+    def repl(m: re.Match) -> str:
+        line = text.count("\n", 0, m.start()) + 1
+        if line in keep:
+            return m.group(0)
+        return f'{m.group("indent")}raise NotImplementedError("{hint}")'
+
+    return _MARKED.sub(repl, text)
+
+
+def marked_region_lines(text: str) -> dict[int, tuple[int, int]]:
+    """Start line of each marked region mapped to the (first, last) line of its enclosing object."""
+    owners = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            owners.append((node.lineno, node.end_lineno))
+    out = {}
+    for m in _MARKED.finditer(text):
+        line = text.count("\n", 0, m.start()) + 1
+        inner = [o for o in owners if o[0] <= line <= o[1]]
+        if not inner:
+            raise ValueError(f"solution region at line {line} is outside any function or class")
+        out[line] = max(inner)
+    return out
+
+
+def strip_library(dest: Path, module: str, notebook_dir: Path = NOTEBOOK_DIR) -> list[str]:
+    """Copy course_lib to `dest`, removing every solution not taught before `module`; list them."""
+    refs = module_refs(notebook_dir)
+    if module not in refs:
+        raise ValueError(f"unknown module {module!r}; known: {sorted(refs)}")
+    taught = {r for m, rs in refs.items() if m < module for r in rs}
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(LIB_DIR, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    removed = []
+    for path in sorted(dest.rglob("*.py")):
+        text = path.read_text()
+        if BEGIN not in text:
+            continue
+        rel = path.relative_to(dest).with_suffix("")
+        mod = ".".join(("course_lib", *rel.parts))
+        mod = mod.removesuffix(".__init__")
+        keep_objects = {r.name for r in taught if r.module == mod}
+        tree = ast.parse(text)
+        top = {
+            (n.lineno, n.end_lineno): n.name
+            for n in tree.body
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        }
+        keep = set()
+        for line in marked_region_lines(text):
+            owner = next((name for (a, b), name in top.items() if a <= line <= b), None)
+            if owner in keep_objects:
+                keep.add(line)
+            else:
+                removed.append(f"{mod}:{owner}")
+        path.write_text(strip_regions(text, keep, hint=f"solved in the notebook of {module}"))
+    return sorted(set(removed))

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install the non-Python tools: TeX Live for the PDF reports (and Chromium for the browser test
+# with --browser). Uses apt-get as root or through sudo; elsewhere it names what to install.
+set -euo pipefail
+TEX_PKGS="texlive-latex-base texlive-latex-recommended lmodern latexmk poppler-utils"
+BROWSER_PKGS="chromium"
+want=()
+for tool in pdflatex latexmk pdftotext; do
+  kpsewhich lmodern.sty >/dev/null 2>&1 || { want=($TEX_PKGS); break; }
+  command -v "$tool" >/dev/null 2>&1 || { want=($TEX_PKGS); break; }
+done
+if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
+  want+=($BROWSER_PKGS)
+fi
+[ ${#want[@]} -eq 0 ] && exit 0
+if command -v apt-get >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else SUDO="none"; fi
+  if [ "$SUDO" != none ]; then
+    echo "installing ${want[*]}"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${want[@]}"
+    exit 0
+  fi
+fi
+cat >&2 <<MSG
+Missing system packages: ${want[*]}
+Install them with your system's package manager (Debian/Ubuntu:
+  sudo apt-get install --no-install-recommends ${want[*]}
+macOS: brew install --cask mactex-no-gui && brew install poppler; plus Chromium for the browser test),
+then run the command again.
+MSG
+exit 1

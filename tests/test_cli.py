@@ -1,0 +1,79 @@
+"""The `workbook` entry point: module selection, profiles, parameter typing and exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib import cli, runner
+
+
+def test_module_names_resolve_by_number_or_name() -> None:
+    assert runner.resolve_modules(["1"]) == ["01_unicode"]
+    assert runner.resolve_modules(["01_unicode"]) == ["01_unicode"]
+    assert runner.resolve_modules(None) == runner.available_modules()
+    with pytest.raises(ValueError, match="unknown module"):
+        runner.resolve_modules(["42"])
+
+
+def test_profiles() -> None:
+    assert runner.load_profile("gpu")["all"]["device"] == "cuda"
+    with pytest.raises(ValueError, match="unknown profile"):
+        runner.load_profile("nope")
+
+
+def test_parameter_values_are_typed_like_papermill() -> None:
+    assert cli._value("3") == 3 and cli._value("0.5") == 0.5
+    assert cli._value("true") is True and cli._value("cuda") == "cuda"
+    assert cli._value("[1, 2]") == "[1, 2]"
+
+
+def _notebook(path: Path, body: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    params = nbformat.v4.new_code_cell('output_dir = "outputs"\nvalue = 1\nseed = 0')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(body)]
+    nbformat.write(nb, path)
+
+
+@pytest.mark.slow
+def test_a_failing_notebook_gives_nonzero_exit_and_keeps_its_traceback(tmp_path: Path) -> None:
+    nbs = tmp_path / "notebooks"
+    _notebook(nbs / "01_fine/01_fine.ipynb", "assert value == 7, value")
+    _notebook(nbs / "02_broken/02_broken.ipynb", "raise RuntimeError('module broke on purpose')")
+    _notebook(nbs / "03_after/03_after.ipynb", "print('ran')")
+    run_dir = tmp_path / "run"
+    base = [sys.executable, "-m", "course_lib", "run", "--notebook-dir", str(nbs), "--no-reports"]
+    cmd = base + ["--run-dir", str(run_dir), "-p", "value", "7", "-p", "unused", "x"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "02_broken" in proc.stdout and "failed" in proc.stdout and "skipped" in proc.stdout
+    executed = nbformat.read(run_dir / "02_broken/02_broken.ipynb", as_version=4)
+    assert any(
+        o.get("ename") == "RuntimeError" for c in executed.cells for o in c.get("outputs", [])
+    )
+    assert "module broke on purpose" in (run_dir / "02_broken/error.txt").read_text()
+    assert not (run_dir / "03_after/03_after.ipynb").exists()
+
+    keep_going = subprocess.run(cmd + ["--keep-going"], capture_output=True, text=True)
+    assert keep_going.returncode == 1
+    assert (run_dir / "03_after/03_after.ipynb").exists()
+
+    only_first = base + ["01", "-p", "value", "7", "--run-dir", str(tmp_path / "ok")]
+    ok = subprocess.run(only_first, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+
+
+def test_unknown_module_is_a_usage_error(capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["run", "99", "--no-reports"]) == 2
+    assert "unknown module" in capsys.readouterr().err

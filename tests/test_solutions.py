@@ -1,0 +1,100 @@
+"""One source for each solution: notebook cells equal course_lib, and releases strip what is taught."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib import solutions
+from course_lib.paths import REPO_ROOT
+
+
+def test_every_solution_cell_equals_its_library_source() -> None:
+    assert solutions.sync(check=True) == []
+
+
+def test_check_reports_a_drifted_cell(tmp_path: Path) -> None:
+    nb_dir = tmp_path / "notebooks" / "01_unicode"
+    nb_dir.mkdir(parents=True)
+    nb = nbformat.read(REPO_ROOT / "notebooks/01_unicode/01_unicode.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "course_lib" in c.metadata)
+    cell.source += "\n# an edit made only in the notebook"
+    nbformat.write(nb, nb_dir / "01_unicode.ipynb")
+    drifted = solutions.sync(tmp_path / "notebooks", check=True)
+    assert len(drifted) == 1 and cell.metadata.nbgrader.grade_id in drifted[0]
+
+
+def test_every_marked_library_region_belongs_to_a_notebook_or_is_stripped() -> None:
+    refs = {r for rs in solutions.module_refs().values() for r in rs}
+    for ref in refs:
+        assert solutions.BEGIN in solutions.object_source(ref), f"{ref} has no solution markers"
+
+
+def test_bad_reference_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="course_lib.module:name"):
+        solutions.Ref.parse("unicode.utf8_encode")
+    with pytest.raises(ValueError, match="not a top-level"):
+        solutions.object_source(solutions.Ref.parse("course_lib.unicode:no_such_function"))
+
+
+def test_strip_regions_keeps_indentation_and_unmarked_code() -> None:
+    text = (
+        "def f(x):\n"
+        '    """Doc."""\n'
+        "    ### BEGIN SOLUTION\n"
+        "    return x + 1\n"
+        "    ### END SOLUTION\n"
+        "\n"
+        "def g():\n"
+        "    return 2\n"
+    )
+    out = solutions.strip_regions(text, hint="later")
+    assert "return x + 1" not in out and '    raise NotImplementedError("later")' in out
+    assert "return 2" in out
+    namespace: dict = {}
+    exec(compile(out, "<stripped>", "exec"), namespace)
+    with pytest.raises(NotImplementedError):
+        namespace["f"](1)
+
+
+def test_student_library_for_module_01_hides_module_01_answers(tmp_path: Path) -> None:
+    dest = tmp_path / "course_lib"
+    removed = solutions.strip_library(dest, "01_unicode")
+    assert "course_lib.unicode:utf8_encode" in removed
+    text = (dest / "unicode.py").read_text()
+    assert "0xC0 | code_point >> 6" not in text and solutions.BEGIN not in text
+    # The stripped copy imports and raises where the answer was; unmarked helpers still work.
+    code = (
+        "import course_lib.unicode as u, json\n"
+        "try:\n    u.utf8_encode(65)\nexcept NotImplementedError:\n    ok = True\n"
+        "print(json.dumps([ok, u.utf8_breakdown('a')[0]['bytes'], u.__file__]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    ok, hexbytes, origin = json.loads(out.stdout)
+    assert ok and hexbytes == "61" and origin.startswith(str(tmp_path))
+
+
+def test_earlier_modules_stay_solved_in_a_later_release(tmp_path: Path) -> None:
+    nb_root = tmp_path / "notebooks"
+    (nb_root / "01_unicode").mkdir(parents=True)
+    (nb_root / "02_later").mkdir(parents=True)
+    src = REPO_ROOT / "notebooks/01_unicode/01_unicode.ipynb"
+    (nb_root / "01_unicode/01_unicode.ipynb").write_bytes(src.read_bytes())
+    nbformat.write(nbformat.v4.new_notebook(), nb_root / "02_later/02_later.ipynb")
+    solutions.strip_library(tmp_path / "lib", "02_later", nb_root)
+    assert "0xC0 | code_point >> 6" in (tmp_path / "lib/unicode.py").read_text()
+    with pytest.raises(ValueError, match="unknown module"):
+        solutions.strip_library(tmp_path / "lib2", "99_nothing", nb_root)
+
+
+def test_library_modules_import() -> None:
+    for name in ("unicode", "solutions", "reports", "grading", "runner", "cli", "widgets"):
+        importlib.import_module(f"course_lib.{name}")
