@@ -1,12 +1,13 @@
 # The workbook's two commands: `make run` (the whole workbook, headless) and `make test`.
 VENV := .venv/bin
 
-.PHONY: run test env system-deps browser-deps lint format answer-key clean-notebooks
+.PHONY: run test env system-deps test-deps lint format answer-key clean-notebooks
 
 run: env system-deps
+	$(VENV)/workbook data
 	$(VENV)/workbook run all $(ARGS)
 
-test: env system-deps browser-deps
+test: env system-deps test-deps
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/workbook solutions check
@@ -18,8 +19,8 @@ env:
 system-deps:
 	@bash scripts/install_system_deps.sh
 
-browser-deps:
-	@bash scripts/install_system_deps.sh --browser
+test-deps:
+	@bash scripts/install_system_deps.sh --test
 
 lint:
 	$(VENV)/ruff check . && $(VENV)/ruff format --check .

@@ -63,6 +63,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data(args: argparse.Namespace) -> int:
+    from course_lib.paths import EMBEDDED_DIR, ensure_embedded
+
+    out = ensure_embedded(Path(args.out or EMBEDDED_DIR), args.size_mb, args.seed)
+    print(f"embedded data ({args.size_mb} MB of stories, seed {args.seed}): {out}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from course_lib import reports
 
@@ -162,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-reports", action="store_true", help="skip the PDF reports")
     p.add_argument("--notebook-dir", default=str(REPO_ROOT / "notebooks"), help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("data", help="build the embedded default data (offline, deterministic)")
+    p.add_argument("--out", help="folder (default data/embedded)")
+    p.add_argument("--size-mb", type=float, default=10.0, help="size of the training stories")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_data)
 
     p = sub.add_parser("report", help="build PDF reports from notebooks")
     g = p.add_mutually_exclusive_group()

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Install the non-Python tools: TeX Live for the PDF reports (and Chromium for the browser test
-# with --browser). Uses apt-get as root or through sudo; elsewhere it names what to install.
+# Install the non-Python tools: TeX Live for the PDF reports, and with --test also Chromium (the
+# browser test) and Java (Spark). Uses apt-get as root or through sudo; elsewhere it names them.
 set -euo pipefail
 TEX_PKGS="texlive-latex-base texlive-latex-recommended lmodern latexmk poppler-utils"
-BROWSER_PKGS="chromium"
+TEST_PKGS="chromium"
+JAVA_PKGS="default-jre-headless"
 want=()
 for tool in pdflatex latexmk pdftotext; do
   kpsewhich lmodern.sty >/dev/null 2>&1 || { want=($TEX_PKGS); break; }
   command -v "$tool" >/dev/null 2>&1 || { want=($TEX_PKGS); break; }
 done
-if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
-  want+=($BROWSER_PKGS)
+if [ "${1:-}" = "--test" ]; then
+  command -v chromium >/dev/null 2>&1 || want+=($TEST_PKGS)
+  command -v java >/dev/null 2>&1 || want+=($JAVA_PKGS)
 fi
 [ ${#want[@]} -eq 0 ] && exit 0
 if command -v apt-get >/dev/null 2>&1; then

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -94,3 +95,14 @@ def test_cli_report_on_a_single_notebook(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "report" / "01_unicode.pdf").exists()
+
+
+@pytest.mark.parametrize("source", reports.sources_from_repo(), ids=lambda s: s.module)
+def test_every_answer_cell_is_in_the_template_and_answered_in_the_key(
+    source: reports.Source, tmp_path: Path
+) -> None:
+    template = (reports.TEMPLATE_DIR / f"{source.module}.tex").read_text()
+    in_template = set(re.findall(r'\\VAR\{answer\("(\w+)"\)\}', template))
+    assert in_template == set(reports.written_answers(source.notebook))
+    _, missing = reports.render_body(source, tmp_path)
+    assert [m for m in missing if not m.startswith("figure")] == []

@@ -1,0 +1,1 @@
+"""The story world behind the embedded data: lexicon, facts, world, plots and companion sets."""

@@ -1,0 +1,385 @@
+"""Companion sets drawn from the story world, each in the format of the real data set it stands in for.
+
+- sentiment reviews (`sentence<TAB>label`, as the UCI sentiment files): a shop's reviews are as good or
+  as bad as the stories say the shop is;
+- multiple-choice endings in HellaSwag's JSONL: the right ending follows from the world's facts
+  (the tool that fixes a problem, a character's favorite food, a shop's reputation);
+- instruction/response pairs in Alpaca JSON;
+- a document set with planted near-duplicates and the true duplicate pairs.
+"""
+
+from __future__ import annotations
+
+import random
+
+from course_lib.data.minhash import (
+    hash_shingles,
+    jaccard,
+    make_permutations,
+    minhash_signatures,
+    shingles,
+)
+from course_lib.data.stories import facts, lexicon
+from course_lib.data.stories.plots import Teller, at
+from course_lib.data.stories.world import Character, Shop, World, article, cap
+
+# ---------------------------------------------------------------------- sentiment
+
+REVIEW_OPENERS = [
+    "We went to {shop} last {day}.",
+    "My {kin} and I visited {shop} {at}.",
+    "I took my little ones to {shop} on {day}.",
+    "We stopped at {shop} on our way home.",
+    "Our family tried {shop} for the first time.",
+    "I have been to {shop} three times now.",
+    "",
+    "",
+]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+KIN = [
+    "sister",
+    "brother",
+    "grandma",
+    "grandpa",
+    "aunt",
+    "uncle",
+    "cousin",
+    "best friend",
+    "mother",
+]
+NEUTRAL = [
+    "It was raining a little.",
+    "We went just after lunch.",
+    "There is a red door at the front.",
+    "It is next to the old fountain.",
+    "We walked there from Bramble Lane.",
+    "They open at nine.",
+    "",
+]
+STRESS = ["", "", "really ", "very ", "so "]
+
+
+def review(shop: Shop, rng: random.Random) -> str:
+    """One short review; its sentiment is the shop's, told through its facts and a verdict."""
+    _, good_pool, bad_pool = facts.SHOP_KINDS[shop.kind]
+    pool = good_pool if shop.good else bad_pool
+    fact_list = list(shop.facts) if rng.random() < 0.75 else rng.sample(pool, 2)
+    opener = rng.choice(REVIEW_OPENERS).format(
+        shop=shop.name, day=rng.choice(DAYS), kin=rng.choice(KIN), at=at(shop.place)
+    )
+    style = rng.random()
+    verdicts = facts.VERDICTS_GOOD if shop.good else facts.VERDICTS_BAD
+    parts = [opener] if opener else []
+    if style < 0.1:
+        # Name only: the reader must know the shop from elsewhere.
+        parts = [f"We went to {shop.name} again.", rng.choice(NEUTRAL) or "It was a busy day."]
+        if rng.random() < 0.5:
+            parts.append(rng.choice(verdicts))
+    elif style < 0.55:
+        parts.append(cap(rng.choice(fact_list)) + ".")
+        parts.append(rng.choice(verdicts))
+    elif style < 0.8:
+        f1, f2 = rng.sample(fact_list, 2)
+        parts.append(f"{cap(f1)}, and {f2}.")
+        if rng.random() < 0.5:
+            parts.append(rng.choice(verdicts))
+    else:
+        parts.append(cap(rng.choice(fact_list)) + ".")
+        parts.append(rng.choice(NEUTRAL))
+        parts.append(rng.choice(verdicts))
+    text = " ".join(p for p in parts if p)
+    if not opener and shop.name not in text:
+        text = f"At {shop.name}, " + text[:1].lower() + text[1:]
+    return text
+
+
+def sentiment_rows(world: World, rng: random.Random, n: int) -> list[tuple[str, int]]:
+    """n distinct reviews with labels 1 (positive) and 0 (negative)."""
+    rows: list[tuple[str, int]] = []
+    seen: set[str] = set()
+    tries = 0
+    while len(rows) < n and tries < 50 * n:
+        tries += 1
+        shop = rng.choice(world.shops)
+        text = review(shop, rng)
+        if text in seen:
+            continue
+        seen.add(text)
+        rows.append((text, 1 if shop.good else 0))
+    return rows
+
+
+# ---------------------------------------------------------------------- multiple choice
+
+
+def _problem_item(teller: Teller) -> dict:
+    s = teller.problem_setup()
+    p, decoy, carrier = s["p"], s["decoy"], s["carrier"]
+    _, p2, p3 = s["pars"]
+    others = teller.rng.sample([q for q in facts.PROBLEMS if q.tool not in (p.tool, decoy.tool)], 2)
+    right = f"{p.fix}. {p.result}."
+    endings = [right] + [f"{q.fix}. {q.result}." for q in (decoy, *others)]
+    return {
+        "activity_label": p.label,
+        "ctx_a": " ".join(p2 + p3),
+        "ctx_b": carrier.name,
+        "endings": endings,
+    }
+
+
+def _food_item(teller: Teller) -> dict:
+    a = teller.hero()
+    rng = teller.rng
+    foods = [a.food] + rng.sample([f for f in lexicon.FOODS if f != a.food], 3)
+    ctx_a = (
+        f"{teller.opening(a)} {a.name} spent the whole morning {a.hobby}. "
+        f"By lunchtime {a.he} was very hungry."
+    )
+    endings = [f"had some {f}, which {a.he} loved more than anything." for f in foods]
+    return {
+        "activity_label": "Eating a favorite food",
+        "ctx_a": ctx_a,
+        "ctx_b": f"{cap(a.he)} ran home and",
+        "endings": endings,
+    }
+
+
+def _shop_item(teller: Teller) -> dict:
+    rng = teller.rng
+    a = teller.hero()
+    b = teller.world.friend_of(a)
+    shop = rng.choice(teller.world.shops)
+    right_pool, wrong_pool = (
+        (facts.LEAVE_GOOD, facts.LEAVE_BAD) if shop.good else (facts.LEAVE_BAD, facts.LEAVE_GOOD)
+    )
+    endings = [rng.choice(right_pool) + "."] + [e + "." for e in wrong_pool]
+    return {
+        "activity_label": "Visiting a shop",
+        "ctx_a": f"{a.name} and {b.name} went to {shop.name} {at(shop.place)} for {shop.offers}.",
+        "ctx_b": f"After a while, {a.name} and {b.name} left",
+        "endings": endings,
+    }
+
+
+def hellaswag_items(teller: Teller, n: int, split: str = "val") -> list[dict]:
+    """n items in HellaSwag's JSONL shape; endings[label] is the one the world supports."""
+    items = []
+    seen: set[str] = set()
+    rng = teller.rng
+    while len(items) < n:
+        r = rng.random()
+        item = (
+            _problem_item(teller)
+            if r < 0.6
+            else _food_item(teller)
+            if r < 0.8
+            else _shop_item(teller)
+        )
+        key = item["ctx_a"] + item["ctx_b"]
+        if key in seen:
+            continue
+        seen.add(key)
+        right = item["endings"][0]
+        endings = item["endings"][:]
+        rng.shuffle(endings)
+        ind = len(items)
+        items.append(
+            {
+                "ind": ind,
+                "activity_label": item["activity_label"],
+                "ctx_a": item["ctx_a"],
+                "ctx_b": item["ctx_b"],
+                "ctx": f"{item['ctx_a']} {item['ctx_b']}",
+                "split": split,
+                "split_type": "indomain",
+                "label": endings.index(right),
+                "endings": endings,
+                "source_id": f"storyworld~{teller.world.seed}-{ind}",
+            }
+        )
+    return items
+
+
+# ---------------------------------------------------------------------- instructions
+
+
+def _qa(world: World, a: Character, rng: random.Random) -> tuple[str, str]:
+    f = world.friend_of(a)
+    kinds = [
+        (f"What is {a.name} afraid of?", f"{a.name} is afraid of {a.fear}."),
+        (f"Where does {a.name} live?", f"{a.name} lives {at(a.home)}."),
+        (f"What is {a.name}'s favorite food?", f"{a.name}'s favorite food is {a.food}."),
+        (f"Who is {a.name}'s best friend?", f"{a.name}'s best friend is {f.title()}."),
+        (
+            f"What kind of character is {a.name}?",
+            f"{a.name} is {article(a.trait)} {a.trait} {a.kind}.",
+        ),
+        (f"What does {a.name} look like?", f"{a.name} has {a.look}."),
+        (f"What does {a.name} like to do?", f"{a.name} likes {a.hobby}."),
+    ]
+    return rng.choice(kinds)
+
+
+def alpaca_items(teller: Teller, n: int) -> list[dict]:
+    """n instruction/response pairs in Alpaca's JSON shape, all answered from the world."""
+    rng = teller.rng
+    world = teller.world
+    out: list[dict] = []
+    while len(out) < n:
+        r = rng.random()
+        if r < 0.25:
+            st = teller.story()
+            item = {
+                "instruction": f'Write a short story for children titled "{st.title}".',
+                "input": "",
+                "output": st.text,
+            }
+        elif r < 0.4:
+            st = teller.story()
+            item = {
+                "instruction": "Summarize this story in one sentence.",
+                "input": st.text,
+                "output": st.summary,
+            }
+        elif r < 0.5:
+            st = teller.story()
+            item = {
+                "instruction": "Give this story a short title.",
+                "input": st.text,
+                "output": st.title,
+            }
+        elif r < 0.7:
+            q, ans = _qa(world, rng.choice(world.cast), rng)
+            item = {"instruction": q, "input": "", "output": ans}
+        elif r < 0.8:
+            p = rng.choice(facts.PROBLEMS)
+            place = rng.choice([name for name, k, _, _ in facts.PLACES if k in p.places])
+            setup = rng.choice(p.setups).format(who="the friends", place=place)
+            item = {
+                "instruction": "What should the friends use to solve this problem, and what happens?",
+                "input": setup,
+                "output": f"They should use the {p.tool}. Someone {p.fix}. {p.result}.",
+            }
+        elif r < 0.9:
+            shop = rng.choice(world.shops)
+            item = {
+                "instruction": "Is this review positive or negative?",
+                "input": review(shop, rng),
+                "output": "Positive." if shop.good else "Negative.",
+            }
+        else:
+            mc = _problem_item(teller)
+            item = {
+                "instruction": "Continue the story with one or two sentences.",
+                "input": f"{mc['ctx_a']} {mc['ctx_b']}",
+                "output": f"{mc['ctx_b']} {mc['endings'][0]}",
+            }
+        out.append(item)
+    return out
+
+
+# ---------------------------------------------------------------------- planted near-duplicates
+
+SWAPS = {
+    "said": "replied",
+    "big": "large",
+    "little": "small",
+    "happy": "glad",
+    "looked": "peered",
+    "ran": "hurried",
+    "very": "really",
+    "friend": "pal",
+    "went": "headed",
+    "saw": "spotted",
+}
+
+
+def near_copy(text: str, rng: random.Random) -> str:
+    """A lightly edited copy: one or two of word swaps, a dropped sentence, an added line, spacing."""
+    ops = rng.sample(["swap", "drop", "add_head", "add_tail", "para", "space"], rng.choice((1, 2)))
+    out = text
+    if "drop" in ops:
+        sentences = out.split(". ")
+        if len(sentences) > 8:
+            del sentences[rng.randrange(1, len(sentences) - 1)]
+        out = ". ".join(sentences)
+    if "swap" in ops:
+        words = out.split(" ")
+        for i, w in enumerate(words):
+            if w in SWAPS and rng.random() < 0.5:
+                words[i] = SWAPS[w]
+        out = " ".join(words)
+    if "add_head" in ops:
+        out = (
+            rng.choice(["A story for bedtime.\n", "Read this one aloud.\n", "Story time!\n"]) + out
+        )
+    if "add_tail" in ops:
+        out = out + rng.choice(["\nThe end.", "\nGood night!", "\n(Told by Grandma Owl.)"])
+    if "para" in ops:
+        out = out.replace("\n", "\n\n")
+    if "space" in ops:
+        out = out.replace(", ", " , ")
+    return out
+
+
+def _far_apart_stories(teller: Teller, n: int, max_jaccard: float = 0.3) -> list[str]:
+    """n stories of 100+ words, no two with word 5-shingle Jaccard >= max_jaccard.
+
+    The generator sometimes tells nearly the same story twice; screening them out leaves the planted
+    copies as the only duplicates. New stories are checked against earlier ones that share an LSH
+    bucket (32 bands of 2 rows catch a pair at Jaccard 0.3 with probability 0.95, at 0.45 with 0.999).
+    """
+    a, b = make_permutations(64, seed=12345)
+    bands, rows = 32, 2
+    buckets: list[dict[bytes, list[int]]] = [{} for _ in range(bands)]
+    texts: list[str] = []
+    sets: list[set[str]] = []
+    while len(texts) < n:
+        text = teller.story().text
+        if len(text.split()) < 100:
+            continue
+        sh = shingles(text, 5)
+        sig = minhash_signatures([hash_shingles(sh)], a, b)[0]
+        keys = [sig[i * rows : (i + 1) * rows].tobytes() for i in range(bands)]
+        near = {c for band, key in enumerate(keys) for c in buckets[band].get(key, ())}
+        if any(jaccard(sh, sets[c]) >= max_jaccard for c in near):
+            continue
+        for band, key in enumerate(keys):
+            buckets[band].setdefault(key, []).append(len(texts))
+        texts.append(text)
+        sets.append(sh)
+    return texts
+
+
+def dedup_docs(
+    teller: Teller, n_docs: int, dup_fraction: float = 0.1
+) -> tuple[list[dict], list[tuple[str, str, str]]]:
+    """Documents with planted duplicates, and every true duplicate pair (a, b, exact|near)."""
+    rng = teller.rng
+    n_sources = max(1, int(n_docs * dup_fraction / 1.5))
+    n_base = n_docs - int(n_sources * 1.5)
+    base = _far_apart_stories(teller, n_base)
+    groups: list[list[tuple[str, str]]] = [[(t, "source")] for t in base]
+    for gi in rng.sample(range(len(base)), n_sources):
+        k = 1 if rng.random() < 0.5 else 2
+        for _ in range(k):
+            if rng.random() < 0.25:
+                groups[gi].append((base[gi], "exact"))
+            else:
+                groups[gi].append((near_copy(base[gi], rng), "near"))
+    flat = [(gi, text, kind) for gi, g in enumerate(groups) for text, kind in g]
+    rng.shuffle(flat)
+    docs = []
+    members: dict[int, list[tuple[str, str]]] = {}
+    for i, (gi, text, _) in enumerate(flat):
+        doc_id = f"doc-{i:05d}"
+        docs.append({"id": doc_id, "text": text})
+        members.setdefault(gi, []).append((doc_id, text))
+    truth: list[tuple[str, str, str]] = []
+    for gi in sorted(members):
+        m = sorted(members[gi])
+        for x in range(len(m)):
+            for y in range(x + 1, len(m)):
+                kind = "exact" if m[x][1] == m[y][1] else "near"
+                truth.append((m[x][0], m[y][0], kind))
+    return docs, truth

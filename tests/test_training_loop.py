@@ -1,0 +1,262 @@
+"""The training loop: batches, accumulation, overfitting, entropy floor, resume, divergence."""
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_lib.training.adamw import param_groups
+from course_lib.training.batches import get_batch, iter_sequential_batches
+from course_lib.training.checkpoint import load_checkpoint
+from course_lib.training.config import TrainConfig
+from course_lib.training.live_plot import LivePlot, in_notebook_frontend
+from course_lib.training.losses import fast_cross_entropy
+from course_lib.training.metrics import read_metrics
+from course_lib.training.tiny_model import TinyLM
+from course_lib.training.trainer import (
+    TrainingDiverged,
+    enable_activation_checkpointing,
+    forward_backward,
+    train,
+)
+
+V, T = 32, 16
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny shapes run fastest, and reproducibly, on one thread."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def config(**overrides) -> TrainConfig:
+    base = dict(
+        batch_size=4, context_length=T, max_steps=8, lr=3e-3, min_lr=3e-4, warmup_steps=2,
+        eval_interval=4, eval_batches=2, log_interval=1, device="cpu", progress=False,
+        live_plot=False,
+    )  # fmt: skip
+    return TrainConfig(**{**base, **overrides})
+
+
+def model(seed: int = 0, **kwargs) -> TinyLM:
+    torch.manual_seed(seed)
+    return TinyLM(vocab_size=V, context_length=T, **kwargs)
+
+
+def tokens(n: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, V, n).astype(np.uint16)
+
+
+def test_get_batch_gives_shifted_windows():
+    data = np.arange(1000, dtype=np.uint16)
+    x, y = get_batch(data, 5, 8, "cpu", torch.Generator().manual_seed(0))
+    assert x.shape == y.shape == (5, 8) and x.dtype == torch.int64
+    assert torch.equal(y, x + 1)  # data is 0, 1, 2, ...: windows are contiguous, y shifted by one
+    assert int(x.max()) <= 998
+    x2, _ = get_batch(data, 5, 8, "cpu", torch.Generator().manual_seed(0))
+    assert torch.equal(x, x2)
+    with pytest.raises(ValueError, match="needs at least 9"):
+        get_batch(data[:8], 1, 8, "cpu")
+
+
+def test_sequential_batches_cover_the_data_once_in_order():
+    data = np.arange(101, dtype=np.uint16)
+    batches = list(iter_sequential_batches(data, 3, 10, "cpu"))
+    xs = torch.cat([x for x, _ in batches])
+    assert [len(x) for x, _ in batches] == [3, 3, 3, 1]
+    assert torch.equal(xs.reshape(-1), torch.arange(100))
+    assert all(torch.equal(y, x + 1) for x, y in batches)
+    assert len(list(iter_sequential_batches(data, 3, 10, "cpu", max_batches=2))) == 2
+
+
+def test_accumulating_4_micro_batches_of_2_equals_one_batch_of_8():
+    x = torch.randint(0, V, (8, T), generator=torch.Generator().manual_seed(0))
+    y = torch.roll(x, -1, dims=1)
+    big, small = model(), model()
+    F.cross_entropy(big(x).reshape(-1, V), y.reshape(-1)).backward()
+    micro = [(x[i : i + 2], y[i : i + 2]) for i in range(0, 8, 2)]
+    loss = forward_backward(small, micro, n_micro=4)
+    assert loss.item() == pytest.approx(fast_cross_entropy(big(x), y).item(), rel=1e-6)
+    for (name, a), b in zip(big.named_parameters(), small.parameters()):
+        # the same sums in another order: fp32 rounding only
+        torch.testing.assert_close(b.grad, a.grad, rtol=1e-5, atol=1e-7, msg=name)
+
+
+def test_activation_checkpointing_keeps_gradients():
+    x = torch.randint(0, V, (4, T), generator=torch.Generator().manual_seed(0))
+    plain, ckpt = model(), model()
+    assert enable_activation_checkpointing(ckpt)
+    for m in (plain, ckpt):
+        fast_cross_entropy(m(x), torch.roll(x, -1, 1)).backward()
+    for a, b in zip(plain.parameters(), ckpt.parameters()):
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-6, atol=1e-8)
+    assert not enable_activation_checkpointing(torch.nn.Linear(2, 2))
+
+
+def test_tiny_model_overfits_a_fixed_batch():
+    fixed = get_batch(tokens(5000), 4, T, "cpu", torch.Generator().manual_seed(0))
+    cfg = config(max_steps=150, lr=1e-2, min_lr=1e-3, warmup_steps=10, log_interval=50)
+    result = train(model(), cfg, lambda rng: fixed)
+    assert result.status == "completed"
+    assert result.train_loss < 0.05  # from ln 32 = 3.47: memorised
+
+
+def test_random_tokens_stay_near_their_entropy():
+    """Uniform random tokens are unlearnable: validation loss stays at ln V (11-667 check)."""
+    cfg = config(max_steps=100, lr=1e-2, warmup_steps=5, eval_interval=0, eval_batches=8)
+    result = train(model(), cfg, tokens(100_000, seed=1), tokens(2_000, seed=2))
+    entropy = math.log(V)
+    # below ln V would mean the model sees the future; 512 validation tokens: ±0.02 noise
+    assert entropy - 0.02 < result.val_loss < entropy + 0.05
+
+
+def test_resume_after_interruption_repeats_the_losses(tmp_path):
+    cfg = config(max_steps=8, checkpoint_interval=4)
+    data, val = tokens(5000), tokens(500, seed=1)
+    straight = train(model(), cfg, data, val, out_dir=tmp_path / "a")
+
+    def kill_at_6(trainer, record):
+        if record["step"] == 6:
+            raise RuntimeError("simulated kill")
+
+    with pytest.raises(RuntimeError, match="simulated kill"):
+        train(model(), cfg, data, val, out_dir=tmp_path / "b", callbacks=[kill_at_6])
+    # a fresh process: other initial weights, which the checkpoint of step 4 replaces
+    resumed = train(model(seed=99), cfg, data, val, out_dir=tmp_path / "b")
+    assert resumed.losses("train") == straight.losses("train")  # bit for bit on CPU
+    assert resumed.losses("val") == straight.losses("val")
+    steps = [r["step"] for r in read_metrics(tmp_path / "b" / "metrics.jsonl", "train")]
+    assert steps == list(range(1, 9))  # the steps redone after the kill are logged once
+
+
+def test_metrics_log_fields(tmp_path):
+    cfg = config(max_steps=4, log_interval=2)
+    train(model(), cfg, tokens(5000), tokens(500), out_dir=tmp_path)
+    lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    train_records = [r for r in records if r["kind"] == "train"]
+    assert [r["step"] for r in train_records] == [1, 2, 4]
+    fields = {"step", "tokens", "loss", "lr", "grad_norm", "tokens_per_s", "wall_time"}
+    assert all(fields <= set(r) for r in train_records)
+    assert train_records[-1]["tokens"] == 4 * 4 * T
+    assert [r["step"] for r in records if r["kind"] == "val"] == [4]
+    assert (tmp_path / "checkpoint.safetensors").is_file()
+
+
+def test_nan_loss_stops_with_a_message_and_keeps_weights():
+    calls = []
+
+    def poisoned(logits, targets):
+        calls.append(1)
+        loss = fast_cross_entropy(logits, targets)
+        return loss * float("nan") if len(calls) >= 3 else loss
+
+    m = model()
+    result = train(m, config(max_steps=10), tokens(5000), loss_fn=poisoned)
+    assert result.status == "diverged" and result.step == 3
+    assert "loss is nan at step 3" in result.message
+    assert all(torch.isfinite(p).all() for p in m.parameters())  # the bad update was skipped
+    calls.clear()
+    with pytest.raises(TrainingDiverged, match="nan"):
+        train(model(), config(on_divergence="raise"), tokens(5000), loss_fn=poisoned)
+
+
+def test_runaway_loss_is_detected():
+    cfg = config(max_steps=40, lr=5.0, min_lr=5.0, warmup_steps=0, grad_clip=None)
+    result = train(model(), cfg, tokens(5000, seed=3))
+    assert result.status == "diverged"
+    assert "diverged" in result.message
+
+
+def test_compile_failure_falls_back_with_a_warning(monkeypatch):
+    def broken_compile(*args, **kwargs):
+        raise RuntimeError("no C compiler")
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    with pytest.warns(UserWarning, match="torch.compile failed.*no C compiler"):
+        result = train(model(), config(max_steps=2, compile=True), tokens(5000))
+    assert result.status == "completed"
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_autocast_and_activation_checkpointing_track_fp32(precision):
+    """Mixed precision (fp16 through the gradient scaler) follows the fp32 run to 0.05 nats."""
+    data, val = tokens(5000), tokens(500)
+    reference = train(model(), config(max_steps=4), data, val)
+    cfg = config(max_steps=4, precision=precision, activation_checkpointing=True)
+    result = train(model(), cfg, data, val)
+    assert result.status == "completed"
+    assert result.val_loss == pytest.approx(reference.val_loss, abs=0.05)
+
+
+def test_live_plot_is_silent_outside_a_notebook(monkeypatch):
+    monkeypatch.delenv("WORKBOOK_LIVE_PLOT", raising=False)
+    assert not in_notebook_frontend()
+    plot = LivePlot()
+    assert not plot.enabled
+    plot.update(1, train_loss=3.0, force=True)
+    plot.close()
+    assert plot.train == ([], [])
+    png = LivePlot(enabled=False)
+    png.train = ([1, 2], [3.0, 2.5])
+    assert png.render().startswith(b"\x89PNG")
+
+
+def course_model():
+    """The module 04 TransformerLM at a tiny size, or a skip while it is not importable."""
+    model_package = pytest.importorskip("course_lib.model")
+    if not hasattr(model_package, "TransformerLM"):
+        pytest.skip("course_lib.model.TransformerLM not written yet")
+    mc = model_package.ModelConfig(
+        vocab_size=V, context_length=T, d_model=32, n_layers=2, n_heads=2
+    )
+    torch.manual_seed(0)
+    return model_package.TransformerLM(mc), mc
+
+
+def test_trains_the_course_model(tmp_path):
+    lm, mc = course_model()
+    names = {id(p): n for n, p in lm.named_parameters()}
+    decayed = {names[id(p)] for p in param_groups(lm, 0.1)[0]["params"]}
+    assert "token_embeddings.weight" not in decayed and "lm_head.weight" in decayed
+    assert not any("ln" in n for n in decayed)
+    cfg = config(
+        max_steps=20, lr=1e-2, warmup_steps=2, eval_interval=0, activation_checkpointing=True
+    )
+    data = np.tile(np.arange(V, dtype=np.uint16), 100)  # a cycle: easy to learn
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = train(lm, cfg, data, data[:500], out_dir=tmp_path)
+    assert result.status == "completed" and result.val_loss < math.log(V) - 1
+    fresh, _ = course_model()
+    info = load_checkpoint(tmp_path / "checkpoint.safetensors", fresh, restore_rng_state=False)
+    assert info["model_config"] == mc.to_dict() and info["step"] == 20
+    ids = torch.from_numpy(data[:T].astype(np.int64))[None]
+    torch.testing.assert_close(fresh(ids), lm(ids), rtol=0, atol=0)
+
+
+def test_run_script_trains_from_yaml(tmp_path):
+    course_model()
+    from course_lib.training.run import main
+
+    data = np.tile(np.arange(V, dtype=np.uint16), 100)
+    data.tofile(tmp_path / "train.bin")
+    data[:600].tofile(tmp_path / "val.bin")
+    (tmp_path / "run.yaml").write_text(
+        f"model: {{vocab_size: {V}, context_length: {T}, d_model: 32, n_layers: 1, n_heads: 2}}\n"
+        "train: {batch_size: 4, context_length: 16, max_steps: 3, warmup_steps: 1,\n"
+        "        device: cpu, progress: false, live_plot: false}\n"
+    )
+    argv = [str(tmp_path / "run.yaml"), "--train", str(tmp_path / "train.bin")]
+    result = main([*argv, "--val", str(tmp_path / "val.bin"), "--out", str(tmp_path / "run")])
+    assert result.status == "completed" and result.val_loss is not None
+    assert (tmp_path / "run" / "checkpoint.safetensors").is_file()
+    again = main([*argv, "--out", str(tmp_path / "run")])  # resumes a finished run: no more steps
+    assert again.step == 3 and again.train_loss == result.train_loss
