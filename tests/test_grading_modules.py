@@ -1,0 +1,41 @@
+"""Every module through real nbgrader: the answer key earns every autograded point, the release
+submitted untouched earns none, and the grader survives both."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from course_lib import grading
+from course_lib.paths import REPO_ROOT
+from course_lib.runner import available_modules
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("module", available_modules())
+def test_key_full_marks_and_blank_zero(module: str, tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    grading.release(module, course)
+    subs = tmp_path / "subs"
+    key = REPO_ROOT / "notebooks" / module / f"{module}.ipynb"
+    blank = course / "release" / module / f"{module}.ipynb"
+    for student, src in (("key", key), ("blank", blank)):
+        (subs / student / module).mkdir(parents=True)
+        nbformat.write(
+            nbformat.read(src, as_version=4), subs / student / module / f"{module}.ipynb"
+        )
+    grading.collect(module, subs, course)
+    result = grading.autograde(module, course)
+    assert result.ok, result.output[-3000:]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for student, expect_full in (("key", True), ("blank", False)):
+            sub = gb.find_submission_notebook(module, module, student)
+            auto = [g for g in sub.grades if g.cell_type == "code"]
+            assert auto, f"{module} has no autograded cells"
+            for g in auto:
+                want = g.max_score if expect_full else 0
+                assert g.score == want, f"{module} {student} {g.name}: {g.score}/{g.max_score}"
