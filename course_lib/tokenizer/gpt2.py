@@ -1,0 +1,131 @@
+"""GPT-2's file format: vocab.json and merges.txt with bytes shown as printable characters."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+
+from course_lib.tokenizer.pretokenizer import GPT2_PATTERN
+from course_lib.tokenizer.tokenizer import Merges, Tokenizer, Vocab
+
+GPT2_SPECIAL_TOKENS = ["<|endoftext|>"]
+
+
+@cache
+def bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's map from each byte to a printable character (a space becomes 'Ġ', a newline 'Ċ').
+
+    Printable Latin-1 bytes map to themselves; the other 68 bytes map, in order, to U+0100 onward.
+    """
+    printable = [*range(ord("!"), ord("~") + 1), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
+    mapping = {b: chr(b) for b in printable}
+    shift = 0
+    for b in range(256):
+        if b not in mapping:
+            mapping[b] = chr(256 + shift)
+            shift += 1
+    return mapping
+
+
+@cache
+def unicode_to_bytes() -> dict[str, int]:
+    """The inverse of `bytes_to_unicode`."""
+    return {c: b for b, c in bytes_to_unicode().items()}
+
+
+@cache
+def _decode_table() -> dict[int, int]:
+    """A str.translate table: GPT-2's characters to their byte values, any other to U+FFFF."""
+    table = {cp: 0xFFFF for cp in range(0x100 + 68)}
+    table.update({ord(c): b for c, b in unicode_to_bytes().items()})
+    return table
+
+
+def token_to_str(token: bytes) -> str:
+    """A token's bytes in GPT-2's printable form."""
+    table = bytes_to_unicode()
+    return "".join(table[b] for b in token)
+
+
+def str_to_token(text: str) -> bytes:
+    """Bytes of a token written in GPT-2's printable form (raw UTF-8 if it is not in that form)."""
+    try:  # each character becomes chr(its byte), which Latin-1 writes as that byte
+        return text.translate(_decode_table()).encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
+def load_vocab_and_merges(
+    vocab_path: str | os.PathLike, merges_path: str | os.PathLike
+) -> tuple[Vocab, Merges]:
+    """Read vocab.json ({token: id}) and merges.txt (one 'left right' pair per line, in rank order).
+
+    A first line '#version: ...' is a header and is skipped; any other first line is a merge.
+    """
+    for path in (vocab_path, merges_path):
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"tokenizer file not found: {path}")
+    with open(vocab_path, encoding="utf-8") as f:
+        vocab = {int(i): str_to_token(token) for token, i in json.load(f).items()}
+    merges = []
+    with open(merges_path, encoding="utf-8") as f:
+        lines = f.read().split("\n")  # not splitlines(): it would also split on U+0085 and U+2028
+    for n, line in enumerate(lines, start=1):
+        line = line.rstrip("\r")
+        if not line or (n == 1 and line.startswith("#version")):
+            continue
+        parts = line.split(" ")
+        if len(parts) != 2:
+            raise ValueError(f"{merges_path}:{n}: expected 'left right', got {line!r}")
+        merges.append((str_to_token(parts[0]), str_to_token(parts[1])))
+    return vocab, merges
+
+
+def save_vocab_and_merges(
+    vocab: Vocab,
+    merges: Merges,
+    vocab_path: str | os.PathLike,
+    merges_path: str | os.PathLike,
+) -> None:
+    """Write vocab.json and merges.txt (with GPT-2's '#version: 0.2' header line)."""
+    as_text = {}
+    for i, token in sorted(vocab.items()):
+        key = token_to_str(token)
+        if key in as_text:
+            raise ValueError(f"ids {as_text[key]} and {i} are the same token {token!r}")
+        as_text[key] = i
+    Path(vocab_path).write_text(json.dumps(as_text, ensure_ascii=False), encoding="utf-8")
+    lines = ["#version: 0.2"] + [f"{token_to_str(a)} {token_to_str(b)}" for a, b in merges]
+    Path(merges_path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def load_gpt2_tokenizer(gpt2_dir: str | os.PathLike | None = None) -> Tokenizer:
+    """GPT-2's tokenizer from a folder with vocab.json and merges.txt (default: shared data/gpt2)."""
+    if gpt2_dir is None:
+        from course_lib.paths import shared_data_dir
+
+        shared = shared_data_dir()
+        if shared is None:
+            raise FileNotFoundError("no shared data folder: pass the folder with GPT-2's files")
+        gpt2_dir = shared / "gpt2"
+    folder = Path(gpt2_dir)
+    return Tokenizer.from_files(folder / "vocab.json", folder / "merges.txt", GPT2_SPECIAL_TOKENS)
+
+
+def tiktoken_encoding(tokenizer: Tokenizer, name: str = "course-bpe"):
+    """A `tiktoken.Encoding` with the same tokens, so tiktoken can serve as an oracle offline.
+
+    tiktoken merges by token id (lowest first), which equals merge order in BPE vocabularies.
+    """
+    import tiktoken
+
+    special = set(tokenizer.special_ids.values())
+    ranks = {token: i for i, token in tokenizer.vocab.items() if i not in special}
+    return tiktoken.Encoding(
+        name=name,
+        pat_str=GPT2_PATTERN,
+        mergeable_ranks=ranks,
+        special_tokens=dict(tokenizer.special_ids),
+    )

@@ -1,0 +1,211 @@
+"""Fast byte-level BPE training: parallel pre-token counting, then incremental merges with a heap."""
+
+from __future__ import annotations
+
+import heapq
+import os
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from multiprocessing import get_context
+from pathlib import Path
+
+from course_lib.tokenizer.pretokenizer import (
+    count_pretokens,
+    find_chunk_boundaries,
+    validate_special_tokens,
+)
+
+Vocab = dict[int, bytes]
+Merges = list[tuple[bytes, bytes]]
+
+
+def train_bpe(
+    input_path: str | os.PathLike,
+    vocab_size: int,
+    special_tokens: Sequence[str] = (),
+    *,
+    num_workers: int | None = None,
+    chunk_bytes: int = 1 << 20,
+    progress: bool = False,
+) -> tuple[Vocab, Merges]:
+    """Train byte-level BPE on a UTF-8 text file; returns (vocab, merges) in merge order.
+
+    Ids 0-255 are the bytes, then the special tokens, then one id per merge. Ties between equally
+    frequent pairs go to the lexicographically greater pair of byte strings.
+    """
+    special_tokens = validate_special_tokens(special_tokens)
+    check_vocab_size(vocab_size, special_tokens)
+    counts = count_pretokens_in_file(
+        input_path, special_tokens, num_workers=num_workers, chunk_bytes=chunk_bytes
+    )
+    return train_bpe_from_counts(counts, vocab_size, special_tokens, progress=progress)
+
+
+def check_vocab_size(vocab_size: int, special_tokens: Sequence[str]) -> None:
+    """Reject a vocabulary too small for the 256 bytes plus the special tokens."""
+    smallest = 256 + len(special_tokens)
+    if int(vocab_size) < smallest:
+        raise ValueError(
+            f"vocab_size={vocab_size} is too small: it must be at least 256 bytes + "
+            f"{len(special_tokens)} special tokens = {smallest}"
+        )
+
+
+def count_pretokens_in_file(
+    input_path: str | os.PathLike,
+    special_tokens: Sequence[str] = (),
+    *,
+    num_workers: int | None = None,
+    chunk_bytes: int = 1 << 20,
+) -> Counter[str]:
+    """Pre-token counts of a UTF-8 file, counted in parallel over chunks cut at safe boundaries."""
+    path = Path(input_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"training text not found: {path}")
+    size = path.stat().st_size
+    if size == 0:
+        raise ValueError(f"training text is empty: {path}")
+    workers = num_workers or os.cpu_count() or 1
+    n_chunks = workers * -(-size // (chunk_bytes * workers))  # a multiple of workers: balanced
+    bounds = find_chunk_boundaries(path, n_chunks, special_tokens)
+    jobs = [(str(path), a, b, tuple(special_tokens)) for a, b in zip(bounds, bounds[1:])]
+    counts: Counter[str] = Counter()
+    if workers == 1 or len(jobs) == 1:
+        for job in jobs:
+            counts.update(_count_chunk(job))
+        return counts
+    with get_context().Pool(min(workers, len(jobs))) as pool:
+        for chunk_counts in pool.imap_unordered(_count_chunk, jobs):
+            counts.update(chunk_counts)
+    return counts
+
+
+def _count_chunk(job: tuple[str, int, int, tuple[str, ...]]) -> Counter[str]:
+    """Worker: pre-token counts of one byte range of the file."""
+    path, start, end, special_tokens = job
+    with open(path, "rb") as f:
+        f.seek(start)
+        text = f.read(end - start).decode("utf-8", errors="replace")
+    return count_pretokens(text, special_tokens)
+
+
+def train_bpe_from_counts(
+    pretoken_counts: Mapping[str, int],
+    vocab_size: int,
+    special_tokens: Sequence[str] = (),
+    *,
+    progress: bool = False,
+) -> tuple[Vocab, Merges]:
+    """Learn merges from pre-token counts, updating pair counts only in the words a merge touches."""
+    special_tokens = validate_special_tokens(special_tokens)
+    check_vocab_size(vocab_size, special_tokens)
+    vocab: Vocab = {i: bytes([i]) for i in range(256)}
+    for token in special_tokens:
+        vocab[len(vocab)] = token.encode("utf-8")
+
+    # A word is a str whose characters are token ids: chr(id). Merging a pair is then str.replace,
+    # which, like BPE, replaces non-overlapping occurrences from left to right.
+    words: list[str] = []
+    freqs: list[int] = []
+    for token, count in pretoken_counts.items():
+        word = token.encode("utf-8").decode("latin-1")  # chr(byte) for every byte
+        if len(word) > 1 and count > 0:
+            words.append(word)
+            freqs.append(count)
+
+    pair_counts: dict[str, int] = defaultdict(int)
+    where: dict[str, set[int]] = defaultdict(set)  # pair -> words that contain (or contained) it
+    for i, (word, freq) in enumerate(zip(words, freqs)):
+        for j in range(len(word) - 1):
+            pair = word[j : j + 2]
+            pair_counts[pair] += freq
+            where[pair].add(i)
+
+    # Min-heap on (-count, rank key of left, rank key of right); stale entries are skipped on pop.
+    rank_key = [_descending_key(vocab[i]) for i in range(len(vocab))]
+    heap = [(-c, rank_key[ord(p[0])], rank_key[ord(p[1])], p) for p, c in pair_counts.items()]
+    heapq.heapify(heap)
+
+    merges: Merges = []
+    n_merges = vocab_size - len(vocab)
+    bar = _progress_bar(n_merges) if progress else None
+    while len(merges) < n_merges and heap:
+        neg_count, _, _, pair = heapq.heappop(heap)
+        if pair_counts.get(pair, 0) != -neg_count:
+            continue
+        new_id = len(vocab)
+        left, right = vocab[ord(pair[0])], vocab[ord(pair[1])]
+        vocab[new_id] = left + right
+        merges.append((left, right))
+        rank_key.append(_descending_key(left + right))
+        _apply_merge(pair, chr(new_id), words, freqs, pair_counts, where, heap, rank_key)
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return vocab, merges
+
+
+def _apply_merge(
+    pair: str,
+    merged: str,
+    words: list[str],
+    freqs: list[int],
+    pair_counts: dict[str, int],
+    where: dict[str, set[int]],
+    heap: list,
+    rank_key: list[str],
+) -> None:
+    """Merge pair in every word holding it and update the pair counts, the index and the heap."""
+    delta: dict[str, int] = defaultdict(int)
+    del pair_counts[pair]  # every occurrence goes, and a merge never re-creates its own pair
+    for i in where.pop(pair):
+        word = words[i]
+        at = word.find(pair)
+        if at < 0:  # the index is lazy: the word lost this pair in an earlier merge
+            continue
+        freq = freqs[i]
+        if word.find(pair, at + 2) < 0:  # one occurrence (the usual case): update its neighbours
+            if at > 0:
+                delta[word[at - 1 : at + 1]] -= freq
+                new_pair = word[at - 1] + merged
+                delta[new_pair] += freq
+                where[new_pair].add(i)
+            if at + 2 < len(word):
+                delta[word[at + 1 : at + 3]] -= freq
+                new_pair = merged + word[at + 2]
+                delta[new_pair] += freq
+                where[new_pair].add(i)
+            words[i] = word[:at] + merged + word[at + 2 :]
+            continue
+        new_word = word.replace(pair, merged)
+        for j in range(len(word) - 1):
+            delta[word[j : j + 2]] -= freq
+        for j in range(len(new_word) - 1):
+            new_pair = new_word[j : j + 2]
+            delta[new_pair] += freq
+            if merged in new_pair:
+                where[new_pair].add(i)
+        words[i] = new_word
+    delta.pop(pair, None)
+    for p, d in delta.items():
+        if d == 0:
+            continue
+        count = pair_counts[p] + d
+        if count > 0:
+            pair_counts[p] = count
+            heapq.heappush(heap, (-count, rank_key[ord(p[0])], rank_key[ord(p[1])], p))
+        else:
+            del pair_counts[p]
+
+
+def _descending_key(token: bytes) -> str:
+    """A str key that sorts byte strings in reverse lexicographic order (b"ab" before b"a")."""
+    return "".join(chr(255 - b) for b in token) + chr(256)
+
+
+def _progress_bar(total: int):
+    """A tqdm bar over merges."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="BPE merges", unit="merge")
