@@ -21,6 +21,8 @@ from course_lib.solutions import NOTEBOOK_DIR, strip_library
 
 COURSE_DIR = REPO_ROOT / "autograde"
 CONFIG = COURSE_DIR / "nbgrader_config.py"
+# folders a notebook writes next to itself; an instructor's run must not reach the students
+GENERATED = ("outputs", "final_model")
 
 
 @dataclass
@@ -83,6 +85,10 @@ def release(module: str, course_dir: Path = COURSE_DIR, source_dir: Path = NOTEB
         run_nbgrader(["generate_assignment", module, "--force"], course_dir, source_dir=source_dir)
     )
     folder = course_dir / "release" / module
+    for name in GENERATED:  # what running the source notebook in place left behind
+        if (folder / name).is_dir():
+            shutil.rmtree(folder / name)
+            print(f"left out of the release: {name}/ (written by running the notebook)")
     removed = strip_library(folder / "course_lib", module, source_dir)
     (folder / "STRIPPED.txt").write_text(
         "Solutions removed from this copy of course_lib (you write them in the notebooks):\n"

@@ -149,3 +149,36 @@ def build_embedded(
     }
     _write(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
+
+
+def held_out_stories(
+    stream: str, n_bytes: int, seed: int = 0, exclude_dir: str | Path | None = None
+) -> list[str]:
+    """Fresh stories of the seed's world from a named random stream, none of them in the corpus.
+
+    A grader's hidden split: the same distribution as `stories_*.txt`, never written to a student's
+    disk; stories that also occur in `exclude_dir`'s three story files are skipped.
+    """
+    from course_lib.data.loaders import iter_stories
+
+    if n_bytes <= 0:
+        raise ValueError(f"n_bytes must be positive, got {n_bytes}")
+    if stream in SPLITS:
+        raise ValueError(f"stream {stream!r} is one of the corpus splits; name a fresh one")
+    used: set[str] = set()
+    if exclude_dir is not None:
+        for split in SPLITS:
+            path = Path(exclude_dir) / f"stories_{split}.txt"
+            if path.is_file():
+                used.update(iter_stories(path))
+    teller = Teller(build_world(seed), _stream(seed, stream))
+    stories: list[str] = []
+    size = 0
+    while size < n_bytes:
+        text = teller.story().text.strip()
+        if text in used:
+            continue
+        used.add(text)
+        stories.append(text)
+        size += len(text.encode("utf-8"))
+    return stories
