@@ -126,12 +126,20 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_autograde(args: argparse.Namespace) -> int:
-    from course_lib import grading, runner
+    from course_lib import grading, integrity, runner
+    from course_lib.solutions import NOTEBOOK_DIR
 
     (module,) = runner.resolve_modules([args.module])
     result = grading.autograde(module, Path(args.course_dir), args.cell_timeout)
     errors = [line for line in result.output.splitlines() if "ERROR" in line and "student" in line]
     print("\n".join(errors) or f"autograded {module}")
+    flags = integrity.flag_submissions(module, Path(args.course_dir), NOTEBOOK_DIR)
+    if flags:
+        path = integrity.write_flags(flags, Path(args.course_dir) / "flags" / f"{module}.csv")
+        print(f"{len(flags)} use(s) of course_lib that the notebook does not make; check by hand:")
+        for flag in flags:
+            print(f"  {flag.student} {flag.cell}: {flag.use}")
+        print(f"(listed in {path})")
     if not result.ok:
         print("some submissions could not be run to the end; they are scored on what did run")
     return result.returncode

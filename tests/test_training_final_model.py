@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import pytest
 import torch
@@ -14,7 +15,7 @@ from course_lib.data.embedded import EOT, SPLITS, build_embedded, held_out_stori
 from course_lib.data.loaders import load_stories
 from course_lib.model import ModelConfig, TransformerLM
 from course_lib.tokenizer import Tokenizer, train_bpe
-from course_lib.training import TrainConfig
+from course_lib.training import TrainConfig, final_model
 from course_lib.training.final_model import (
     MERGES,
     WEIGHTS,
@@ -174,3 +175,16 @@ def test_score_rejects_no_stories_and_a_tokenizer_without_end_of_text(corpus):
     plain = Tokenizer(tokenizer.vocab, tokenizer.merges)
     with pytest.raises(ValueError, match="no '<\\|endoftext\\|>' token"):
         score_stories(net, plain, ["Once upon a time."], 32)
+
+
+def test_a_model_too_large_to_submit_is_warned_about(corpus, tmp_path, monkeypatch):
+    _, tokenizer = corpus
+    model_config, run = configs(tokenizer)
+    net = TransformerLM(model_config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        save_final_model(tmp_path / "ok", net, tokenizer, model_config, run, 10)
+    size = (tmp_path / "ok" / WEIGHTS).stat().st_size
+    monkeypatch.setattr(final_model, "MAX_SUBMITTED_BYTES", size - 1)
+    with pytest.warns(UserWarning, match="nbgrader leaves files over"):
+        save_final_model(tmp_path / "big", net, tokenizer, model_config, run, 10)

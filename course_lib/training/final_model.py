@@ -11,6 +11,7 @@ depend on the tokenizer.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,9 @@ from course_lib.training.losses import cross_entropy
 
 FINAL_BUDGET_FLOPS = 1.2e13  # training FLOPs allowed for module 05's final model
 FINAL_THRESHOLD = 0.25  # nats per byte of held-out story text for full marks
+# nbgrader's CourseDirectory.max_file_size default (100,000 kB of 1,000 bytes): larger files are
+# left out when nbgrader copies a submission
+MAX_SUBMITTED_BYTES = 100_000 * 1000
 WEIGHTS = "model.safetensors"
 # settings that change how a run is executed or reported, not the weights it produces
 RUNTIME_FIELDS = frozenset(
@@ -121,7 +125,7 @@ def save_final_model(
     directory.mkdir(parents=True, exist_ok=True)
     tokenizer.save(directory / VOCAB, directory / MERGES)
     extra = {**(extra or {}), "special_tokens": list(tokenizer.special_tokens)}
-    save_checkpoint(
+    path = save_checkpoint(
         directory / WEIGHTS,
         model,
         step=step,
@@ -129,6 +133,14 @@ def save_final_model(
         train_config=train_config,
         extra=extra,
     )
+    size = path.stat().st_size
+    if size > MAX_SUBMITTED_BYTES:
+        warnings.warn(
+            f"{path} is {size / 1e6:.0f} MB: nbgrader leaves files over "
+            f"{MAX_SUBMITTED_BYTES / 1e6:.0f} MB out of a submission, so the grader would not "
+            "see this model; choose a smaller one",
+            stacklevel=2,
+        )
     return directory
 
 
