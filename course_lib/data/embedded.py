@@ -21,6 +21,7 @@ import hashlib
 import json
 import random
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from course_lib.data.stories import companions
@@ -38,6 +39,16 @@ def _stream(seed: int, name: str) -> random.Random:
     return random.Random(f"storyworld-{seed}-{name}")
 
 
+def new_stories(teller: Teller, exclude: set[str], seen: set[str]) -> Iterator[str]:
+    """The teller's stories, skipping those in `exclude` or `seen`; each one told is added to `seen`."""
+    while True:
+        text = teller.story().text
+        if text in exclude or text in seen:
+            continue
+        seen.add(text)
+        yield text
+
+
 def story_split(
     teller: Teller, target_bytes: int, exclude: set[str], seen: set[str]
 ) -> tuple[str, int]:
@@ -45,11 +56,9 @@ def story_split(
     parts: list[str] = []
     size = 0
     count = 0
+    stories = new_stories(teller, exclude, seen)
     while size < target_bytes:
-        text = teller.story().text
-        if text in exclude or text in seen:
-            continue
-        seen.add(text)
+        text = next(stories)
         chunk = f"{text}\n{EOT}\n"
         parts.append(chunk)
         size += len(chunk.encode("utf-8"))
@@ -171,14 +180,10 @@ def held_out_stories(
             path = Path(exclude_dir) / f"stories_{split}.txt"
             if path.is_file():
                 used.update(iter_stories(path))
-    teller = Teller(build_world(seed), _stream(seed, stream))
+    fresh = new_stories(Teller(build_world(seed), _stream(seed, stream)), used, set())
     stories: list[str] = []
     size = 0
     while size < n_bytes:
-        text = teller.story().text.strip()
-        if text in used:
-            continue
-        used.add(text)
-        stories.append(text)
-        size += len(text.encode("utf-8"))
+        stories.append(next(fresh))
+        size += len(stories[-1].encode("utf-8"))
     return stories

@@ -40,6 +40,8 @@ FINAL_THRESHOLD = 0.25  # nats per byte of held-out story text for full marks
 # left out when nbgrader copies a submission
 MAX_SUBMITTED_BYTES = 100_000 * 1000
 WEIGHTS = "model.safetensors"
+VOCAB = "vocab.json"
+MERGES = "merges.txt"
 # settings that change how a run is executed or reported, not the weights it produces
 RUNTIME_FIELDS = frozenset(
     {
@@ -59,8 +61,6 @@ RUNTIME_FIELDS = frozenset(
         "fast_attention",
     }
 )
-VOCAB = "vocab.json"
-MERGES = "merges.txt"
 
 
 def training_flops(model_config: ModelConfig, train_config: TrainConfig) -> float:
