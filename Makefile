@@ -32,4 +32,4 @@ answer-key: env system-deps
 	$(VENV)/workbook report --source
 
 clean-notebooks:
-	$(VENV)/python -m course_lib.nbclean notebooks/*/*.ipynb
+	$(VENV)/python -m workbook.nbclean notebooks/*/*.ipynb

@@ -16,6 +16,8 @@ if [ ! -f "$stamp" ]; then
   else
     .venv/bin/pip install "torch==2.13.0"
   fi
+  # the package was called course-lib before the tooling moved to `workbook`: drop that install
+  .venv/bin/pip uninstall -y -q course-lib 2>/dev/null || true
   .venv/bin/pip install -e ".[test]"
   rm -f .venv/.installed-*
   touch "$stamp"

@@ -25,8 +25,9 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def executed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
     """Every module notebook executed once with the `embedded` profile, as `workbook run` does."""
-    from course_lib import runner
+    from workbook import runner
+    from workbook.modules import available_modules
 
     run_dir = tmp_path_factory.mktemp("run")
-    results = runner.run_modules(runner.available_modules(), run_dir, "embedded", progress=False)
+    results = runner.run_modules(available_modules(), run_dir, "embedded", progress=False)
     return run_dir, results

@@ -9,15 +9,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib import cli, runner
+from workbook import cli, runner
+from workbook.modules import available_modules, resolve_modules
 
 
 def test_module_names_resolve_by_number_or_name() -> None:
-    assert runner.resolve_modules(["1"]) == ["01_unicode"]
-    assert runner.resolve_modules(["01_unicode"]) == ["01_unicode"]
-    assert runner.resolve_modules(None) == runner.available_modules()
+    assert resolve_modules(["1"]) == ["01_unicode"]
+    assert resolve_modules(["01_unicode"]) == ["01_unicode"]
+    assert resolve_modules(None) == available_modules()
     with pytest.raises(ValueError, match="unknown module"):
-        runner.resolve_modules(["42"])
+        resolve_modules(["42"])
 
 
 def test_profiles() -> None:

@@ -16,8 +16,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from course_lib import grading
 from course_lib.paths import REPO_ROOT
+from workbook import grading
 
 pytestmark = pytest.mark.slow
 MODULE = "01_unicode"

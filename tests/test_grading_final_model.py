@@ -17,10 +17,10 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from course_lib import grading
 from course_lib.model import TransformerLM
 from course_lib.paths import REPO_ROOT
 from course_lib.training.final_model import WEIGHTS, load_final_model, save_final_model
+from workbook import grading
 
 pytestmark = pytest.mark.slow
 MODULE = "05_training"

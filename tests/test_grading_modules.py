@@ -9,9 +9,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from course_lib import grading
 from course_lib.paths import REPO_ROOT
-from course_lib.runner import available_modules
+from workbook import grading
+from workbook.modules import available_modules
 
 pytestmark = pytest.mark.slow
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib.integrity import flag_notebook, flag_submissions, library_uses, write_flags
 from course_lib.paths import REPO_ROOT
-from course_lib.solutions import source_notebooks
+from workbook.integrity import flag_notebook, flag_submissions, library_uses, write_flags
+from workbook.modules import source_notebooks
 
 MODULE = "05_training"
 SOURCE = REPO_ROOT / "notebooks" / MODULE / f"{MODULE}.ipynb"

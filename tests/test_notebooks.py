@@ -8,15 +8,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib import runner
-from course_lib.solutions import source_notebooks
+from workbook.modules import available_modules, source_notebooks
 
 NOTEBOOKS = source_notebooks()
 
 
 def test_every_module_folder_has_its_notebook() -> None:
-    assert [p.parent.name for p in NOTEBOOKS] == runner.available_modules()
-    assert "01_unicode" in runner.available_modules()
+    assert [p.parent.name for p in NOTEBOOKS] == available_modules()
+    assert "01_unicode" in available_modules()
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.parent.name)
@@ -48,7 +47,7 @@ def test_notebook_structure(path: Path) -> None:
 @pytest.mark.slow
 def test_every_notebook_runs_headless_with_the_embedded_profile(executed_run) -> None:
     run_dir, results = executed_run
-    assert [r.module for r in results] == runner.available_modules()
+    assert [r.module for r in results] == available_modules()
     failed = {r.module: r.error for r in results if r.status != "ok"}
     assert not failed, failed
     summary = json.loads((run_dir / "summary.json").read_text())

@@ -9,8 +9,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib import reports
 from course_lib.paths import REPO_ROOT
+from workbook import reports
+from workbook.modules import module_of
 
 pytestmark = pytest.mark.slow
 SOURCE = REPO_ROOT / "notebooks" / "01_unicode" / "01_unicode.ipynb"
@@ -75,7 +76,7 @@ def test_combined_report_and_unknown_module(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no report template"):
         reports.build_reports([reports.Source("99_none", SOURCE)], tmp_path / "x")
     with pytest.raises(ValueError, match="cannot tell the module"):
-        reports.module_of(Path("notes.ipynb"))
+        module_of(Path("notes.ipynb"))
 
 
 def test_cli_report_on_a_single_notebook(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib import solutions
 from course_lib.paths import REPO_ROOT
+from workbook import solutions
 
 
 def test_every_solution_cell_equals_its_library_source() -> None:
@@ -95,6 +95,8 @@ def test_earlier_modules_stay_solved_in_a_later_release(tmp_path: Path) -> None:
         solutions.strip_library(tmp_path / "lib2", "99_nothing", nb_root)
 
 
-def test_library_modules_import() -> None:
-    for name in ("unicode", "solutions", "reports", "grading", "runner", "cli", "widgets"):
-        importlib.import_module(f"course_lib.{name}")
+def test_library_and_tooling_modules_import() -> None:
+    for name in ("course_lib.unicode", "course_lib.widgets", "course_lib.training.flops"):
+        importlib.import_module(name)
+    for name in ("solutions", "reports", "grading", "runner", "cli", "heldout", "modules"):
+        importlib.import_module(f"workbook.{name}")

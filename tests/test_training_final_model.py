@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.accounting.flops import forward_flops
-from course_lib.data.embedded import EOT, SPLITS, build_embedded, held_out_stories
+from course_lib.data.embedded import EOT, SPLITS, build_embedded
 from course_lib.data.loaders import load_stories
 from course_lib.model import ModelConfig, TransformerLM
 from course_lib.tokenizer import Tokenizer, train_bpe
@@ -25,6 +25,7 @@ from course_lib.training.final_model import (
     score_stories,
     training_flops,
 )
+from workbook.heldout import grader_secret, held_out_stories
 
 SMALL = dict(n_sentiment=40, n_hellaswag=8, n_alpaca=6, n_dedup=20)
 
@@ -48,9 +49,10 @@ def configs(tokenizer: Tokenizer) -> tuple[ModelConfig, TrainConfig]:
 
 def test_held_out_stories_are_fresh_deterministic_and_of_the_same_world(corpus):
     data_dir, _ = corpus
-    a = held_out_stories("grader", 20_000, exclude_dir=data_dir)
-    assert a == held_out_stories("grader", 20_000, exclude_dir=data_dir)
-    assert a != held_out_stories("another", 20_000, exclude_dir=data_dir)
+    a = held_out_stories(20_000, exclude_dir=data_dir, secret="s1")
+    assert a == held_out_stories(20_000, exclude_dir=data_dir, secret="s1")
+    assert a != held_out_stories(20_000, exclude_dir=data_dir, secret="s2")
+    assert a != held_out_stories(20_000, exclude_dir=data_dir, secret="s1", purpose="other")
     assert sum(len(s.encode()) for s in a) >= 20_000
     assert len(set(a)) == len(a)
     in_corpus = {s for split in SPLITS for s in load_stories(data_dir / f"stories_{split}.txt")}
@@ -63,9 +65,17 @@ def test_held_out_stories_are_fresh_deterministic_and_of_the_same_world(corpus):
 
 def test_held_out_stories_reject_bad_arguments():
     with pytest.raises(ValueError, match="positive"):
-        held_out_stories("grader", 0)
-    with pytest.raises(ValueError, match="corpus splits"):
-        held_out_stories("train", 1000)
+        held_out_stories(0, secret="s1")
+
+
+def test_grader_secret_is_made_once_and_kept_private(tmp_path, monkeypatch):
+    monkeypatch.delenv("WORKBOOK_HELDOUT_SECRET", raising=False)
+    path = tmp_path / "course" / "heldout_secret.txt"
+    first = grader_secret(path)
+    assert len(first) == 32 and grader_secret(path) == first
+    assert path.stat().st_mode & 0o077 == 0, "the secret file must be readable by its owner only"
+    monkeypatch.setenv("WORKBOOK_HELDOUT_SECRET", "from-env")
+    assert grader_secret(path) == "from-env"
 
 
 def test_training_flops_is_three_forwards_per_token_times_tokens(corpus):

@@ -13,14 +13,15 @@ Once: LM head 2·T·d·vocab.
 
 Backward costs 2× forward (for each matmul, one product for the input's gradient and one for the
 weight's), so a training step costs 3× forward: per token, 6·N + 12·n_layers·T·d with N the matmul
-weights (`params.matmul_params`).
+weights (`params.matmul_params`); `training_flops_per_token` lives in `course_lib.training.flops`
+(module 05 budgets its final model with it) and is tested equal to this module's count.
 """
 
 from __future__ import annotations
 
 from course_lib.accounting.checks import check_config, check_positive, resolve_context
-from course_lib.accounting.params import matmul_params
 from course_lib.model.config import ModelConfig
+from course_lib.training.flops import training_flops_per_token as training_flops_per_token
 
 # how the per-matmul keys of `forward_flops` add up into the four parts plotted in the notebook
 GROUPS = {
@@ -89,13 +90,6 @@ def training_step_flops(
     token, and left out.
     """
     return 3 * forward_flops(config, context_length, batch_size)["total"]
-
-
-def training_flops_per_token(config: ModelConfig, context_length: int | None = None) -> float:
-    """Training FLOPs per token at this context: 6·N + 12·n_layers·T·d_model (N: matmul weights)."""
-    check_config(config)
-    seq = resolve_context(config, context_length)
-    return 6 * matmul_params(config) + 12 * config.n_layers * seq * config.d_model
 
 
 def approx_training_flops(n_params: float, n_tokens: float) -> float:

@@ -34,7 +34,8 @@ SPLITS = ("train", "valid", "test")
 WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
 
 
-def _stream(seed: int, name: str) -> random.Random:
+def story_stream(seed: int, name: str) -> random.Random:
+    """The named random stream of a seed (one per split or companion set)."""
     # String seeds hash with SHA-512 inside `random`, so streams are stable across runs and machines.
     return random.Random(f"storyworld-{seed}-{name}")
 
@@ -104,7 +105,7 @@ def build_embedded(
     used: set[str] = set()
     words: set[str] = set()
     for split in SPLITS:
-        teller = Teller(world, _stream(seed, split))
+        teller = Teller(world, story_stream(seed, split))
         seen: set[str] = set()
         text, count = story_split(
             teller, train_bytes if split == "train" else eval_bytes, used, seen
@@ -116,14 +117,14 @@ def build_embedded(
         _write(out / name, text)
         files[name] = {"kind": "stories", "split": split, "records": count}
 
-    rows = companions.sentiment_rows(world, _stream(seed, "sentiment"), n_sentiment)
+    rows = companions.sentiment_rows(world, story_stream(seed, "sentiment"), n_sentiment)
     n_test = len(rows) // 5
     for split, part in (("train", rows[n_test:]), ("test", rows[:n_test])):
         name = f"sentiment_{split}.tsv"
         _write(out / name, "".join(f"{t}\t{y}\n" for t, y in part))
         files[name] = {"kind": "sentiment", "split": split, "records": len(part)}
 
-    items = companions.hellaswag_items(Teller(world, _stream(seed, "hellaswag")), n_hellaswag)
+    items = companions.hellaswag_items(Teller(world, story_stream(seed, "hellaswag")), n_hellaswag)
     _write(out / "hellaswag_val.jsonl", "".join(json.dumps(it) + "\n" for it in items))
     files["hellaswag_val.jsonl"] = {
         "kind": "multiple_choice",
@@ -131,11 +132,11 @@ def build_embedded(
         "records": len(items),
     }
 
-    pairs = companions.alpaca_items(Teller(world, _stream(seed, "alpaca")), n_alpaca)
+    pairs = companions.alpaca_items(Teller(world, story_stream(seed, "alpaca")), n_alpaca)
     _write(out / "alpaca.json", json.dumps(pairs, indent=1) + "\n")
     files["alpaca.json"] = {"kind": "instructions", "split": "train", "records": len(pairs)}
 
-    docs, truth = companions.dedup_docs(Teller(world, _stream(seed, "dedup")), n_dedup)
+    docs, truth = companions.dedup_docs(Teller(world, story_stream(seed, "dedup")), n_dedup)
     _write(out / "dedup_docs.jsonl", "".join(json.dumps(d) + "\n" for d in docs))
     _write(
         out / "dedup_truth.tsv", "id_a\tid_b\tkind\n" + "".join("\t".join(t) + "\n" for t in truth)
@@ -158,32 +159,3 @@ def build_embedded(
     }
     _write(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
-
-
-def held_out_stories(
-    stream: str, n_bytes: int, seed: int = 0, exclude_dir: str | Path | None = None
-) -> list[str]:
-    """Fresh stories of the seed's world from a named random stream, none of them in the corpus.
-
-    A grader's hidden split: the same distribution as `stories_*.txt`, never written to a student's
-    disk; stories that also occur in `exclude_dir`'s three story files are skipped.
-    """
-    from course_lib.data.loaders import iter_stories
-
-    if n_bytes <= 0:
-        raise ValueError(f"n_bytes must be positive, got {n_bytes}")
-    if stream in SPLITS:
-        raise ValueError(f"stream {stream!r} is one of the corpus splits; name a fresh one")
-    used: set[str] = set()
-    if exclude_dir is not None:
-        for split in SPLITS:
-            path = Path(exclude_dir) / f"stories_{split}.txt"
-            if path.is_file():
-                used.update(iter_stories(path))
-    fresh = new_stories(Teller(build_world(seed), _stream(seed, stream)), used, set())
-    stories: list[str] = []
-    size = 0
-    while size < n_bytes:
-        stories.append(next(fresh))
-        size += len(stories[-1].encode("utf-8"))
-    return stories

@@ -3,7 +3,7 @@
 A final model is a folder (`final_model/` next to the notebook, submitted with it) holding
 `model.safetensors` (weights, model and training configs; no optimizer state) and the tokenizer as
 `vocab.json` + `merges.txt`. The grader loads it with `load_final_model` and scores it with
-`score_stories` on stories the student never saw (`course_lib.data.embedded.held_out_stories`).
+`score_stories` on stories the student never saw, drawn by the grader's tooling.
 Scores are given in nats per byte of story text as well as per token, so a threshold does not
 depend on the tokenizer.
 """
@@ -21,7 +21,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_lib.accounting.flops import training_flops_per_token
 from course_lib.model import ModelConfig, TransformerLM
 from course_lib.tokenizer import Tokenizer
 from course_lib.training.batches import iter_sequential_batches
@@ -32,6 +31,7 @@ from course_lib.training.checkpoint import (
     save_checkpoint,
 )
 from course_lib.training.config import TrainConfig
+from course_lib.training.flops import training_flops_per_token
 from course_lib.training.losses import cross_entropy
 
 FINAL_BUDGET_FLOPS = 1.2e13  # training FLOPs allowed for module 05's final model

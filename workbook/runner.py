@@ -12,9 +12,8 @@ from typing import Any
 import papermill as pm
 import yaml
 
-from course_lib.paths import REPO_ROOT
+from workbook.modules import NOTEBOOK_DIR, notebook_path
 
-NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
 
 
@@ -27,29 +26,6 @@ class ModuleResult:
     seconds: float
     notebook: str
     error: str = ""
-
-
-def available_modules(notebook_dir: Path = NOTEBOOK_DIR) -> list[str]:
-    """Module folder names that hold a notebook of the same name, in order."""
-    return sorted(
-        p.parent.name
-        for p in notebook_dir.glob("[0-9][0-9]_*/[0-9][0-9]_*.ipynb")
-        if p.stem == p.parent.name
-    )
-
-
-def resolve_modules(wanted: list[str] | None, notebook_dir: Path = NOTEBOOK_DIR) -> list[str]:
-    """Expand `all`, module numbers (`1`, `01`) or full names into module folder names."""
-    known = available_modules(notebook_dir)
-    if not wanted or wanted == ["all"]:
-        return known
-    out = []
-    for w in wanted:
-        matches = [m for m in known if m == w or m.split("_")[0] == w.zfill(2)]
-        if not matches:
-            raise ValueError(f"unknown module {w!r}; known: {', '.join(known)}")
-        out.extend(m for m in matches if m not in out)
-    return out
 
 
 def load_profile(name: str, path: Path = PROFILES_FILE) -> dict[str, dict[str, Any]]:
@@ -85,7 +61,7 @@ def run_modules(
     results: list[ModuleResult] = []
     failed = False
     for module in modules:
-        src = notebook_dir / module / f"{module}.ipynb"
+        src = notebook_path(module, notebook_dir)
         out_dir = run_dir / module
         out_dir.mkdir(parents=True, exist_ok=True)
         out_nb = out_dir / f"{module}.ipynb"

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from course_lib.paths import REPO_ROOT
+from workbook.modules import COURSE_DIR, NOTEBOOK_DIR, REPO_ROOT, module_of, resolve_modules
 
 
 def _value(text: str) -> Any:
@@ -22,11 +22,11 @@ def _value(text: str) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from course_lib import runner
     from course_lib.runs import new_run_dir
+    from workbook import runner
 
     notebook_dir = Path(args.notebook_dir)
-    modules = runner.resolve_modules(args.modules, notebook_dir)
+    modules = resolve_modules(args.modules, notebook_dir)
     overrides = {k: _value(v) for k, v in args.param}
     run_dir = Path(args.run_dir) if args.run_dir else new_run_dir(args.profile)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -44,7 +44,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(runner.summary_table(results))
     pdfs: dict[str, Path] = {}
     if not args.no_reports:
-        from course_lib import reports
+        from workbook import reports
 
         done = [r.module for r in results if r.status == "ok"]
         sources = [s for s in reports.sources_from_run(run_dir) if s.module in done] if done else []
@@ -72,7 +72,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from course_lib import reports
+    from workbook import reports
 
     if args.run:
         sources = reports.sources_from_run(Path(args.run))
@@ -81,7 +81,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         nb = Path(args.notebook)
         if not nb.exists():
             raise FileNotFoundError(f"no notebook at {nb}")
-        module = args.module or reports.module_of(nb)
+        module = args.module or module_of(nb)
         sources = [reports.Source(module, nb, label=f"submission {nb.parent.name}")]
         out = Path(args.out or nb.parent / "report")
     else:
@@ -93,7 +93,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_solutions(args: argparse.Namespace) -> int:
-    from course_lib import solutions
+    from workbook import solutions
 
     drifted = solutions.sync(check=args.action == "check")
     if args.action == "check":
@@ -108,28 +108,27 @@ def cmd_solutions(args: argparse.Namespace) -> int:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from course_lib import grading, runner
+    from workbook import grading
 
-    for module in runner.resolve_modules(args.modules):
+    for module in resolve_modules(args.modules):
         archive = grading.release(module, Path(args.course_dir))
         print(f"released {module}: {archive.with_suffix('')}/ and {archive}")
     return 0
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from course_lib import grading, runner
+    from workbook import grading
 
-    (module,) = runner.resolve_modules([args.module])
+    (module,) = resolve_modules([args.module])
     students = grading.collect(module, Path(args.submissions), Path(args.course_dir))
     print(f"collected {len(students)} submission(s) of {module}: {', '.join(students)}")
     return 0 if students else 1
 
 
 def cmd_autograde(args: argparse.Namespace) -> int:
-    from course_lib import grading, integrity, runner
-    from course_lib.solutions import NOTEBOOK_DIR
+    from workbook import grading, integrity
 
-    (module,) = runner.resolve_modules([args.module])
+    (module,) = resolve_modules([args.module])
     result = grading.autograde(module, Path(args.course_dir), args.cell_timeout)
     errors = [line for line in result.output.splitlines() if "ERROR" in line and "student" in line]
     print("\n".join(errors) or f"autograded {module}")
@@ -146,16 +145,16 @@ def cmd_autograde(args: argparse.Namespace) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    from course_lib import grading, runner
+    from workbook import grading
 
-    (module,) = runner.resolve_modules([args.module])
+    (module,) = resolve_modules([args.module])
     grading.feedback(module, Path(args.course_dir))
     print(f"feedback written to {Path(args.course_dir) / 'feedback'}")
     return 0
 
 
 def cmd_grades(args: argparse.Namespace) -> int:
-    from course_lib import grading
+    from workbook import grading
 
     out = grading.export_grades(Path(args.course_dir), Path(args.out) if args.out else None)
     print(f"grades written to {out}")
@@ -176,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-going", action="store_true", help="run later modules after a failure")
     p.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default none)")
     p.add_argument("--no-reports", action="store_true", help="skip the PDF reports")
-    p.add_argument("--notebook-dir", default=str(REPO_ROOT / "notebooks"), help=argparse.SUPPRESS)
+    p.add_argument("--notebook-dir", default=str(NOTEBOOK_DIR), help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("data", help="build the embedded default data (offline, deterministic)")
@@ -199,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_solutions)
 
     course = argparse.ArgumentParser(add_help=False)
-    course.add_argument("--course-dir", default=str(REPO_ROOT / "autograde"))
+    course.add_argument("--course-dir", default=str(COURSE_DIR))
     p = sub.add_parser("release", parents=[course], help="generate student versions of modules")
     p.add_argument("modules", nargs="+")
     p.set_defaults(func=cmd_release)

@@ -16,13 +16,11 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib.paths import REPO_ROOT
+from workbook.modules import LIB_DIR, NOTEBOOK_DIR, source_notebooks
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 METADATA_KEY = "course_lib"
-LIB_DIR = REPO_ROOT / "course_lib"
-NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 
 
 @dataclass(frozen=True)
@@ -80,11 +78,6 @@ def cell_source(refs: list[str], lib_dir: Path = LIB_DIR) -> str:
 def solution_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     """The cells of a notebook whose source comes from course_lib."""
     return [c for c in nb.cells if METADATA_KEY in c.get("metadata", {})]
-
-
-def source_notebooks(notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
-    """Every module's source notebook, in module order."""
-    return sorted(notebook_dir.glob("[0-9][0-9]_*/[0-9][0-9]_*.ipynb"))
 
 
 def sync(notebook_dir: Path = NOTEBOOK_DIR, check: bool = False) -> list[str]:

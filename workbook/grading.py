@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from course_lib.paths import REPO_ROOT
-from course_lib.solutions import NOTEBOOK_DIR, strip_library
+from workbook.modules import COURSE_DIR, NOTEBOOK_DIR
+from workbook.solutions import strip_library
 
-COURSE_DIR = REPO_ROOT / "autograde"
 CONFIG = COURSE_DIR / "nbgrader_config.py"
 # folders a notebook writes next to itself; an instructor's run must not reach the students
 GENERATED = ("outputs", "final_model")

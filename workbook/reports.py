@@ -8,7 +8,6 @@ delimiters: `\\VAR{answer("grade_id")}`, `\\VAR{figure("name", "caption")}`, `\\
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -19,11 +18,10 @@ import jinja2
 import nbformat
 import pypandoc
 
-from course_lib.paths import REPO_ROOT
 from course_lib.plots import FIGURE_DIR
 from course_lib.runs import METRICS_FILE
+from workbook.modules import NOTEBOOK_DIR, TEMPLATE_DIR, source_notebooks
 
-TEMPLATE_DIR = REPO_ROOT / "reports" / "templates"
 PLACEHOLDER = "YOUR ANSWER HERE"
 TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended lmodern latexmk poppler-utils"
 
@@ -46,14 +44,6 @@ class Source:
         if not self.figure_dirs:
             base = self.notebook.parent
             self.figure_dirs = [base / FIGURE_DIR, base / "outputs" / FIGURE_DIR]
-
-
-def module_of(notebook: Path) -> str:
-    """The module a notebook belongs to, from its file name (`01_unicode.ipynb` → `01_unicode`)."""
-    name = Path(notebook).stem
-    if not re.match(r"^\d\d_\w+$", name):
-        raise ValueError(f"cannot tell the module of {notebook}: expected a name like 01_unicode")
-    return name
 
 
 def written_answers(notebook: Path) -> dict[str, str]:
@@ -250,17 +240,13 @@ def sources_from_run(run_dir: Path) -> list[Source]:
     """The executed notebooks of a run folder (`<run>/<module>/<module>.ipynb`), in module order."""
     found = [
         Source(p.parent.name, p, label=f"run {Path(run_dir).name}")
-        for p in sorted(Path(run_dir).glob("[0-9][0-9]_*/[0-9][0-9]_*.ipynb"))
-        if p.stem == p.parent.name
+        for p in source_notebooks(Path(run_dir))
     ]
     if not found:
         raise FileNotFoundError(f"no executed notebooks found in {run_dir}")
     return found
 
 
-def sources_from_repo(notebook_dir: Path = REPO_ROOT / "notebooks") -> list[Source]:
+def sources_from_repo(notebook_dir: Path = NOTEBOOK_DIR) -> list[Source]:
     """The source notebooks, i.e. the answer key (figures appear only if they were run in place)."""
-    return [
-        Source(p.parent.name, p)
-        for p in sorted(notebook_dir.glob("[0-9][0-9]_*/[0-9][0-9]_*.ipynb"))
-    ]
+    return [Source(p.parent.name, p) for p in source_notebooks(notebook_dir)]

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import nbformat
 
+from workbook.modules import notebook_path
+
 LIBRARY = "course_lib"
 _MENTION = re.compile(rf"\b{LIBRARY}\b")
 
@@ -87,7 +89,7 @@ def flag_notebook(
 
 def flag_submissions(module: str, course_dir: Path, source_dir: Path) -> list[Flag]:
     """Flags for every collected submission of `module` in an nbgrader course folder."""
-    source_path = Path(source_dir) / module / f"{module}.ipynb"
+    source_path = notebook_path(module, Path(source_dir))
     source = nbformat.read(source_path, as_version=4)
     flags: list[Flag] = []
     for path in sorted(Path(course_dir).glob(f"submitted/*/{module}/*.ipynb")):
