@@ -54,8 +54,9 @@ def test_strip_regions_keeps_indentation_and_unmarked_code() -> None:
         "def g():\n"
         "    return 2\n"
     )
-    out = solutions.strip_regions(text, hint="later")
-    assert "return x + 1" not in out and '    raise NotImplementedError("later")' in out
+    out = solutions.strip_regions(text, {3: "later"})
+    assert "return x + 1" not in out and "    raise NotImplementedError('later')" in out
+    assert solutions.strip_regions(text, {}) == text, "a region without a hint is kept"
     assert "return 2" in out
     namespace: dict = {}
     exec(compile(out, "<stripped>", "exec"), namespace)
@@ -80,6 +81,21 @@ def test_student_library_for_module_01_hides_module_01_answers(tmp_path: Path) -
     )
     ok, hexbytes, origin = json.loads(out.stdout)
     assert ok and hexbytes == "61" and origin.startswith(str(tmp_path))
+
+
+def test_a_stripped_answer_names_the_module_that_teaches_it(tmp_path: Path) -> None:
+    solutions.strip_library(tmp_path / "course_lib", "01_unicode")
+    code = (
+        "from course_lib.training.losses import cross_entropy\n"
+        "import torch\n"
+        "try:\n    cross_entropy(torch.zeros(1, 2), torch.zeros(1, dtype=torch.long))\n"
+        "except NotImplementedError as e:\n    print(e)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert "course_lib.training.losses.cross_entropy" in out.stdout
+    assert "notebook of 05_training" in out.stdout, out.stdout
 
 
 def test_earlier_modules_stay_solved_in_a_later_release(tmp_path: Path) -> None:

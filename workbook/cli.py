@@ -116,6 +116,33 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_release(args: argparse.Namespace) -> int:
+    import json
+    import tempfile
+
+    from workbook import grading
+    from workbook.release_check import run_release, summary
+
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="workbook-release-") as tmp:
+        for module in resolve_modules(args.modules):
+            folder = grading.release(module, Path(tmp) / "course").with_suffix("")
+            for solved in (True, False):
+                print(f"{module}: running the {'solved' if solved else 'untouched'} release")
+                runs.append(
+                    run_release(module, folder, Path(tmp) / module, solved, profile=args.profile)
+                )
+    print(json.dumps(summary(runs), indent=2))
+    bad = [
+        r
+        for r in runs
+        if r.failure or r.unexpected or r.foreign_imports() or (not r.solved and not r.errors)
+    ]
+    for r in bad:
+        print(f"{r.module} ({'solved' if r.solved else 'untouched'}): does not behave as released")
+    return 1 if bad else 0
+
+
 def cmd_collect(args: argparse.Namespace) -> int:
     from workbook import grading
 
@@ -202,6 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("release", parents=[course], help="generate student versions of modules")
     p.add_argument("modules", nargs="+")
     p.set_defaults(func=cmd_release)
+    p = sub.add_parser(
+        "check-release",
+        help="run releases as students would: solved with the key on the stripped library, and untouched",
+    )
+    p.add_argument("modules", nargs="+")
+    p.add_argument("--profile", default="ci", help="parameter profile of the runs (default ci)")
+    p.set_defaults(func=cmd_check_release)
     p = sub.add_parser("collect", parents=[course], help="gather submissions into the course")
     p.add_argument("module")
     p.add_argument("submissions", help="folder of <student>/[<module>/]*.ipynb")

@@ -8,6 +8,7 @@ Every step runs the real `nbgrader` command in the course folder with the workbo
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -16,12 +17,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from course_lib import RELEASE_MARKER
 from workbook.modules import COURSE_DIR, NOTEBOOK_DIR
 from workbook.solutions import strip_library
 
 CONFIG = COURSE_DIR / "nbgrader_config.py"
 # folders a notebook writes next to itself; an instructor's run must not reach the students
 GENERATED = ("outputs", "final_model")
+# what a student needs to build an environment without the answers (copied into every release)
+STUDENT_DIR = Path(__file__).with_name("student")
+STUDENT_FILES = ("README.md", "pyproject.toml", "environment.yml")
 
 
 @dataclass
@@ -89,10 +94,15 @@ def release(module: str, course_dir: Path = COURSE_DIR, source_dir: Path = NOTEB
             shutil.rmtree(folder / name)
             print(f"left out of the release: {name}/ (written by running the notebook)")
     removed = strip_library(folder / "course_lib", module, source_dir)
+    (folder / "course_lib" / RELEASE_MARKER).write_text(
+        json.dumps({"module": module, "removed": removed}, indent=1) + "\n"
+    )
     (folder / "STRIPPED.txt").write_text(
         "Solutions removed from this copy of course_lib (you write them in the notebooks):\n"
         + "".join(f"  {r}\n" for r in removed)
     )
+    for name in STUDENT_FILES:
+        shutil.copyfile(STUDENT_DIR / name, folder / name)
     archive = shutil.make_archive(
         str(course_dir / "release" / module), "zip", folder.parent, module
     )

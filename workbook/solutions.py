@@ -114,15 +114,14 @@ _MARKED = re.compile(
 )
 
 
-def strip_regions(text: str, keep: set[int] | None = None, hint: str = "") -> str:
-    """Replace each marked region whose starting line is not in `keep` by NotImplementedError."""
-    keep = keep or set()
+def strip_regions(text: str, hints: dict[int, str]) -> str:
+    """Replace each marked region starting at a line of `hints` by NotImplementedError(hint)."""
 
     def repl(m: re.Match) -> str:
         line = text.count("\n", 0, m.start()) + 1
-        if line in keep:
+        if line not in hints:
             return m.group(0)
-        return f'{m.group("indent")}raise NotImplementedError("{hint}")'
+        return f"{m.group('indent')}raise NotImplementedError({hints[line]!r})"
 
     return _MARKED.sub(repl, text)
 
@@ -144,11 +143,14 @@ def marked_region_lines(text: str) -> dict[int, tuple[int, int]]:
 
 
 def strip_library(dest: Path, module: str, notebook_dir: Path = NOTEBOOK_DIR) -> list[str]:
-    """Copy course_lib to `dest`, removing every solution not taught before `module`; list them."""
+    """Copy course_lib to `dest`, removing every solution not taught before `module`; list them.
+
+    Each removed body raises NotImplementedError naming the module whose notebook teaches it.
+    """
     refs = module_refs(notebook_dir)
     if module not in refs:
         raise ValueError(f"unknown module {module!r}; known: {sorted(refs)}")
-    taught = {r for m, rs in refs.items() if m < module for r in rs}
+    teacher = {str(r): m for m, rs in refs.items() for r in rs}
     if dest.exists():
         shutil.rmtree(dest)
     shutil.copytree(LIB_DIR, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -158,21 +160,24 @@ def strip_library(dest: Path, module: str, notebook_dir: Path = NOTEBOOK_DIR) ->
         if BEGIN not in text:
             continue
         rel = path.relative_to(dest).with_suffix("")
-        mod = ".".join(("course_lib", *rel.parts))
-        mod = mod.removesuffix(".__init__")
-        keep_objects = {r.name for r in taught if r.module == mod}
+        mod = ".".join(("course_lib", *rel.parts)).removesuffix(".__init__")
         tree = ast.parse(text)
         top = {
             (n.lineno, n.end_lineno): n.name
             for n in tree.body
             if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
         }
-        keep = set()
+        hints: dict[int, str] = {}
         for line in marked_region_lines(text):
             owner = next((name for (a, b), name in top.items() if a <= line <= b), None)
-            if owner in keep_objects:
-                keep.add(line)
-            else:
-                removed.append(f"{mod}:{owner}")
-        path.write_text(strip_regions(text, keep, hint=f"solved in the notebook of {module}"))
+            taught_in = teacher.get(f"{mod}:{owner}")
+            if taught_in is not None and taught_in < module:
+                continue
+            removed.append(f"{mod}:{owner}")
+            hints[line] = (
+                f"{mod}.{owner} is written in the notebook of {taught_in}"
+                if taught_in
+                else f"{mod}.{owner} is not part of this course's releases"
+            )
+        path.write_text(strip_regions(text, hints))
     return sorted(set(removed))
