@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -17,16 +18,9 @@ from workbook.release_check import run_release, summary
 
 pytestmark = pytest.mark.slow
 MODULES = available_modules()
-# Names of the instructor's tooling and grading data: none may reach a student.
-TOOLING_WORDS = (
-    "nbgrader",
-    "papermill",
-    "pypandoc",
-    "gradebook",
-    "held_out",
-    "heldout",
-    "workbook",
-)
+# The instructor's packages, and names of tooling modules and of grading data: none reach a student.
+TOOLING_PACKAGES = {"workbook", "nbgrader", "papermill", "pypandoc", "jinja2", "nbconvert"}
+TOOLING_NAMES = {"grading", "integrity", "reports", "heldout", "solutions", "runner", "cli"}
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +72,15 @@ def test_release_holds_no_tooling_and_builds_the_students_package(
     }
     marker = json.loads((folder / "course_lib" / "release.json").read_text())
     assert marker["module"] == MODULES[-1] and marker["removed"]
-    for path in (folder / "course_lib").rglob("*"):
-        if path.is_file() and path.suffix in (".py", ".yaml", ".json", ".txt"):
-            text = path.read_text(errors="replace").lower()
-            found = [w for w in TOOLING_WORDS if w in text]
-            assert not found, f"{path.relative_to(folder)} mentions tooling: {found}"
+    for path in (folder / "course_lib").rglob("*.py"):
+        assert path.stem not in TOOLING_NAMES, f"tooling module in the release: {path}"
+        tree = ast.parse(path.read_text())
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        leaked = {m for m in imported if m.split(".")[0] in TOOLING_PACKAGES}
+        assert not leaked, f"{path.relative_to(folder)} imports tooling: {leaked}"
+        defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        assert "held_out_stories" not in defined, f"{path}: the grader's held-out draw"
     assert not (folder / "workbook").exists() and not (folder / "notebooks").exists()
     # `pip install -e .` in the folder installs exactly its own (stripped) course_lib
     subprocess.run(
@@ -95,5 +93,7 @@ def test_release_holds_no_tooling_and_builds_the_students_package(
     names = zipfile.ZipFile(wheel).namelist()
     assert "course_lib/training/losses.py" in names
     assert not [n for n in names if n.startswith("workbook")], "tooling inside the student wheel"
-    losses = zipfile.ZipFile(wheel).read("course_lib/training/losses.py").decode()
-    assert "### BEGIN SOLUTION" not in losses and "NotImplementedError" in losses
+    params = zipfile.ZipFile(wheel).read("course_lib/accounting/params.py").decode()
+    assert "NotImplementedError" in params and "NORM_PARAMS_PER_DIM[config.norm]" not in params, (
+        "the student's wheel must hold the stripped library of the release"
+    )
