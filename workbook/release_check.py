@@ -29,6 +29,7 @@ from workbook.modules import NOTEBOOK_DIR, notebook_path
 from workbook.runner import load_profile, parameters_for
 
 PROBE_TAG = "workbook-import-probe"
+NEEDS_ANSWERS = "needs-answers"  # tag of a cell that reads what an answer cell writes to disk
 PROBE = """import json as _json
 import sys as _sys
 
@@ -142,7 +143,8 @@ def unexpected_errors(nb: nbformat.NotebookNode, module: str) -> list[CellError]
 
     Expected: this module's stubs (`NotImplementedError` without a message, or naming this
     module's notebook), and any error in a cell that reads a name bound by an earlier failing cell
-    (it needs those answers too). A stripped answer of another module is never expected.
+    or is tagged `NEEDS_ANSWERS` (it uses a file an answer makes) once a cell failed: both need
+    those answers too. A stripped answer of another module is never expected.
     """
     failed_names: set[str] = set()
     bad = []
@@ -154,7 +156,9 @@ def unexpected_errors(nb: nbformat.NotebookNode, module: str) -> list[CellError]
         stub = err.ename == "NotImplementedError"
         own_stub = stub and (err.evalue == "" or f"notebook of {module}" in err.evalue)
         other_module = stub and not own_stub
-        needs_answers = bool(_loaded_names(cell.source) & failed_names)
+        needs_answers = bool(_loaded_names(cell.source) & failed_names) or (
+            NEEDS_ANSWERS in cell.metadata.get("tags", []) and bool(failed_names)
+        )
         if other_module or not (own_stub or needs_answers):
             bad.append(err)
         failed_names |= _assigned_names(cell.source)

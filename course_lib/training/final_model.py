@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,13 +119,17 @@ def save_final_model(
     train_config: TrainConfig,
     step: int,
     extra: dict[str, Any] | None = None,
+    writer: Callable[..., Path] = save_checkpoint,
 ) -> Path:
-    """Write weights, configs and tokenizer into `directory` (weights atomically, no optimizer)."""
+    """Write weights, configs and tokenizer into `directory` (weights atomically, no optimizer).
+
+    `writer` writes the weights file; the notebook passes the `save_checkpoint` you wrote.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     tokenizer.save(directory / VOCAB, directory / MERGES)
     extra = {**(extra or {}), "special_tokens": list(tokenizer.special_tokens)}
-    path = save_checkpoint(
+    path = writer(
         directory / WEIGHTS,
         model,
         step=step,
