@@ -10,9 +10,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import torch
 
 from course_lib.paths import REPO_ROOT
 from workbook import solutions
+from workbook.modules import source_notebooks
 
 
 def test_every_solution_cell_equals_its_library_source() -> None:
@@ -116,3 +118,79 @@ def test_library_and_tooling_modules_import() -> None:
         importlib.import_module(name)
     for name in ("solutions", "reports", "grading", "runner", "cli", "heldout", "modules"):
         importlib.import_module(f"workbook.{name}")
+
+
+def _copy_notebook(module: str, tmp_path: Path) -> tuple[nbformat.NotebookNode, Path]:
+    """A module's source notebook under tmp_path/notebooks, read back for editing."""
+    dest = tmp_path / "notebooks" / module / f"{module}.ipynb"
+    dest.parent.mkdir(parents=True)
+    dest.write_bytes((REPO_ROOT / "notebooks" / module / f"{module}.ipynb").read_bytes())
+    return nbformat.read(dest, as_version=4), dest
+
+
+def _given(nb: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
+    return next(c for c in solutions.given_cells(nb) if c.metadata.nbgrader.grade_id == grade_id)
+
+
+def test_every_given_cell_equals_its_library_source() -> None:
+    given = {}
+    for path in source_notebooks():
+        for cell in solutions.given_cells(nbformat.read(path, as_version=4)):
+            refs = cell.metadata[solutions.GIVEN_KEY]
+            sources = [solutions.object_source(solutions.Ref.parse(r)) for r in refs]
+            assert cell.source == "\n\n\n".join(sources), cell.metadata.nbgrader.grade_id
+            meta = cell.metadata.nbgrader
+            assert meta.locked and not meta.solution and not meta.grade, meta.grade_id
+            given.update(dict.fromkeys(refs, path.parent.name))
+    # the library code modules 04 and 06 show and run on the student's own classes and functions
+    assert given["course_lib.model.rope:RotaryEmbedding"] == "04_model"
+    assert given["course_lib.model.layers:build_ffn"] == "04_model"
+    assert given["course_lib.accounting.params:count_params"] == "06_accounting"
+    assert given["course_lib.accounting.memory:memory_linear_form"] == "06_accounting"
+    assert given["course_lib.accounting.budget:plan_budget"] == "06_accounting"
+
+
+def test_check_reports_a_drifted_given_cell(tmp_path: Path) -> None:
+    nb, path = _copy_notebook("04_model", tmp_path)
+    cell = _given(nb, "given_rope")
+    cell.source = cell.source.replace("theta ** (-", "theta ** (+")  # a fix made only here
+    nbformat.write(nb, path)
+    assert solutions.sync(tmp_path / "notebooks", check=True) == [
+        "04_model/04_model.ipynb cell given_rope"
+    ]
+    assert solutions.sync(tmp_path / "notebooks") == ["04_model/04_model.ipynb cell given_rope"]
+    assert solutions.sync(tmp_path / "notebooks", check=True) == []
+    assert "theta ** (-" in _given(nbformat.read(path, as_version=4), "given_rope").source
+
+
+def test_a_given_cell_is_locked_and_shows_no_answer(tmp_path: Path) -> None:
+    nb, path = _copy_notebook("04_model", tmp_path)
+    cell = _given(nb, "given_variants")
+    cell.metadata[solutions.GIVEN_KEY] = ["course_lib.model.layers:SwiGLU"]  # a marked answer
+    nbformat.write(nb, path)
+    with pytest.raises(ValueError, match="solution region"):
+        solutions.sync(tmp_path / "notebooks", check=True)
+    cell.metadata[solutions.GIVEN_KEY] = ["course_lib.model.layers:GELUMLP"]
+    cell.metadata.nbgrader.locked = False
+    nbformat.write(nb, path)
+    with pytest.raises(ValueError, match="locked: true"):
+        solutions.sync(tmp_path / "notebooks", check=True)
+
+
+def test_given_code_builds_on_the_notebooks_own_definitions() -> None:
+    nb = nbformat.read(REPO_ROOT / "notebooks/04_model/04_model.ipynb", as_version=4)
+
+    class StudentRMSNorm(torch.nn.Module):
+        def __init__(self, d_model: int, eps: float) -> None:
+            super().__init__()
+
+    namespace = {"nn": torch.nn, "Tensor": torch.Tensor, "RMSNorm": StudentRMSNorm}
+    exec(compile(_given(nb, "given_variants").source, "<given_variants>", "exec"), namespace)
+    assert isinstance(namespace["build_norm"]("rms", 8), StudentRMSNorm)
+
+
+def test_no_notebook_runs_library_source_by_hand() -> None:
+    for path in source_notebooks():
+        for cell in nbformat.read(path, as_version=4).cells:
+            for call in ("inspect.getsource", "exec("):
+                assert call not in cell.source, f"{path.parent.name}: {call} in a cell"

@@ -98,10 +98,10 @@ def cmd_solutions(args: argparse.Namespace) -> int:
     drifted = solutions.sync(check=args.action == "check")
     if args.action == "check":
         if drifted:
-            print("notebook solution cells differ from course_lib (run `workbook solutions sync`):")
+            print("notebook cells differ from course_lib (run `workbook solutions sync`):")
             print("\n".join(f"  {d}" for d in drifted))
             return 1
-        print("all solution cells match course_lib")
+        print("all solution and given cells match course_lib")
         return 0
     print("\n".join(f"updated {d}" for d in drifted) or "nothing to update")
     return 0
@@ -220,7 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("solutions", help="keep notebook solution cells equal to course_lib")
+    p = sub.add_parser(
+        "solutions", help="keep notebook solution and given cells equal to course_lib"
+    )
     p.add_argument("action", choices=["sync", "check"])
     p.set_defaults(func=cmd_solutions)
 

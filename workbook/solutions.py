@@ -1,9 +1,15 @@
-"""One source for each solution: notebook solution cells are generated from marked `course_lib` code.
+"""One source for library code in notebooks: solution and given cells are generated from `course_lib`.
 
-A notebook's solution cell lists the library objects it holds in `metadata.course_lib`
-(e.g. `["course_lib.unicode:utf8_encode"]`); `sync` rewrites the cell from the library source and
-`check` reports drift. `strip_library` writes the student copy of `course_lib`, where every marked
-region not yet taught (the module being released and later ones) raises NotImplementedError.
+Two kinds of notebook cell hold library objects, named in their metadata as `course_lib.x.y:name`:
+- a solution cell (nbgrader `solution: true`) lists the objects it holds in `metadata.course_lib`
+  (e.g. `["course_lib.unicode:utf8_encode"]`); their marked regions are the answers students write;
+- a given cell (nbgrader `locked: true`, neither solution nor graded) lists them in
+  `metadata.course_lib_given`: library code students read but do not write, shown in the notebook
+  and run there, so names it uses (`RMSNorm`, `param_counts`) are the student's own definitions
+  from earlier cells. A given object holds no marked region: it would show an answer.
+`sync` rewrites both kinds from the library source (the objects, two blank lines apart) and `check`
+reports drift. `strip_library` writes the student copy of `course_lib`, where every marked region
+not yet taught (the module being released and later ones) raises NotImplementedError.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from workbook.modules import LIB_DIR, NOTEBOOK_DIR, source_notebooks
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 METADATA_KEY = "course_lib"
+GIVEN_KEY = "course_lib_given"
 
 
 @dataclass(frozen=True)
@@ -80,17 +87,51 @@ def solution_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     return [c for c in nb.cells if METADATA_KEY in c.get("metadata", {})]
 
 
+def given_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    """The locked cells of a notebook that show (and run) library code students do not write."""
+    return [c for c in nb.cells if GIVEN_KEY in c.get("metadata", {})]
+
+
+def given_cell_source(cell: nbformat.NotebookNode, where: str, lib_dir: Path = LIB_DIR) -> str:
+    """What a given cell must contain; a ValueError if the cell is not a locked, ungraded code
+    cell or if its objects hold a solution region."""
+    meta = cell.metadata.get("nbgrader", {})
+    if METADATA_KEY in cell.metadata:
+        raise ValueError(f"{where}: a cell is either a solution ({METADATA_KEY}) or given")
+    if (
+        cell.cell_type != "code"
+        or not meta.get("locked")
+        or meta.get("solution")
+        or meta.get("grade")
+    ):
+        raise ValueError(
+            f"{where}: a given cell must be a code cell with nbgrader metadata locked: true, "
+            "solution: false, grade: false"
+        )
+    want = cell_source(cell.metadata[GIVEN_KEY], lib_dir)
+    if BEGIN in want or END in want:
+        raise ValueError(f"{where}: given code holds a solution region; list it in {METADATA_KEY}")
+    return want
+
+
 def sync(notebook_dir: Path = NOTEBOOK_DIR, check: bool = False) -> list[str]:
-    """Regenerate solution cells from the library (or, with `check`, only list the drifted ones)."""
+    """Regenerate solution and given cells from the library (or, with `check`, only list the
+    drifted ones)."""
     drifted = []
     for path in source_notebooks(notebook_dir):
         nb = nbformat.read(path, as_version=4)
         changed = False
-        for cell in solution_cells(nb):
-            want = cell_source(cell.metadata[METADATA_KEY])
+        for cell in nb.cells:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
+            where = f"{path.relative_to(notebook_dir)} cell {gid}"
+            if GIVEN_KEY in cell.metadata:
+                want = given_cell_source(cell, where)
+            elif METADATA_KEY in cell.metadata:
+                want = cell_source(cell.metadata[METADATA_KEY])
+            else:
+                continue
             if cell.source != want:
-                gid = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
-                drifted.append(f"{path.relative_to(notebook_dir)} cell {gid}")
+                drifted.append(where)
                 cell.source = want
                 changed = True
         if changed and not check:
