@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
+import tomllib
 from collections import Counter, defaultdict
+from fnmatch import fnmatch
 
 import pytest
 
 from course_lib.data import loaders, minhash
-from course_lib.data.embedded import EOT, build_embedded
+from course_lib.data.embedded import EOT, GENERATOR_VERSION, build_embedded
+from course_lib.data.stories import load, teller
 from course_lib.data.stories.world import build_world
+from course_lib.paths import REPO_ROOT
 
 SMALL = dict(n_sentiment=400, n_hellaswag=80, n_alpaca=60, n_dedup=200)
 
@@ -35,6 +40,70 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     assert (tmp_path / "a" / "manifest.json").read_text() == (
         tmp_path / "b" / "manifest.json"
     ).read_text()
+
+
+# sha256 of every file `build_embedded(out, size_mb=0.3, seed=0)` writes, recorded from the story
+# generator whose word lists and plots were Python code (lexicon.py, facts.py and plots.py), and
+# the same after they became data files read by teller.py. A change to the story data or generator
+# that changes these bytes must bump GENERATOR_VERSION and update this table in the same commit.
+PINNED_VERSION = 1
+PINNED_SHA256 = {
+    "alpaca.json": "cc216ee4de88984a70c2dc8a88a58984d29ae37d7d141171c91aeb15eb52a0f5",
+    "dedup_docs.jsonl": "308e41dbb934efb2b440edb3c7a5f45bcefcd48c25039a224b8d59714d35f1bf",
+    "dedup_truth.tsv": "025c9861eb4d109f8f85e928e2f0997a9a0a4f5fa516e79f303fa576611e6dee",
+    "hellaswag_val.jsonl": "1397dd45449d48e263d7f081ffb8abd6b9f351ea97f2f530463297d2d5cf07e0",
+    "manifest.json": "fa1b826e5e4d7a7c37b7275b43378ca97aa5206bcc8971e8ff5be73e5d4b386c",
+    "sentiment_test.tsv": "aeea01a617274961d180797bc5db04245edbe99a4b85691479d3cdb50cb388f6",
+    "sentiment_train.tsv": "d8d5d0616cd2a124e9baa87e8c6c00d3634c13ba2ac982d20a6a56e1d5d9171b",
+    "stories_test.txt": "751c1f81c071a20496d1442c6df6b8790f3546e3345fd7fc92f0c35acc91ffc0",
+    "stories_train.txt": "49a9caa856b4a6b9490bb6c1080148aed4032745512037d8016e524ee077e19f",
+    "stories_valid.txt": "d7038be9375843e67e72612aad55e03d6bbc9bb541b73877fadb8c32648b71de",
+}
+
+
+def test_small_build_has_the_pinned_bytes(tmp_path):
+    build_embedded(tmp_path, size_mb=0.3, seed=0)
+    written = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in tmp_path.iterdir()}
+    assert GENERATOR_VERSION == PINNED_VERSION, "the version changed: update the pinned hashes"
+    changed = sorted(
+        n for n in written.keys() | PINNED_SHA256.keys() if written.get(n) != PINNED_SHA256.get(n)
+    )
+    assert not changed, f"bytes changed in {changed}: bump GENERATOR_VERSION and re-pin"
+
+
+def _bound_names(node) -> list[str]:
+    """Every name a `let` or `for` item of plots.yaml binds, anywhere below node."""
+    if isinstance(node, list):
+        return [n for item in node for n in _bound_names(item)]
+    if not isinstance(node, dict):
+        return []
+    names = list(node.get("let", {})) + ([node["for"].split()[0]] if "for" in node else [])
+    return names + [n for value in node.values() for n in _bound_names(value)]
+
+
+def test_story_names_never_hide_the_data_files_names():
+    """A story's own names would hide a word list of the same name from every later slot."""
+    plots = load("plots")
+    bound = set(_bound_names(plots)) | set(plots["defaults"])
+    assert {"a", "b", "place", "kits"} <= bound  # the walk finds names where they are bound
+    assert not bound & teller.GLOBAL_NAMES
+    assert not set(plots["parts"]) & (teller.GLOBAL_NAMES | set(teller.CALLS) | bound)
+
+
+def test_story_data_files_ship_with_both_packages():
+    stories = REPO_ROOT / "course_lib" / "data" / "stories"
+    files = sorted(
+        p.relative_to(REPO_ROOT / "course_lib").as_posix() for p in stories.glob("*.yaml")
+    )
+    assert files == [
+        "data/stories/plots.yaml",
+        "data/stories/words.yaml",
+        "data/stories/world.yaml",
+    ]
+    for pyproject in (REPO_ROOT / "pyproject.toml", REPO_ROOT / "workbook/student/pyproject.toml"):
+        globs = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]
+        for name in files:
+            assert any(fnmatch(name, g) for g in globs["course_lib"]), (pyproject, name)
 
 
 def test_bad_arguments(tmp_path):

@@ -12,7 +12,14 @@
   `kind`) listing every true duplicate pair;
 - `manifest.json`: every file's size, record count and sha256, the seed and the generator version.
 
-The same seed and size give byte-identical files.
+The same seed and size give byte-identical files. The stories come from the word lists, facts and
+plot templates in `course_lib/data/stories/` (data files, told by `stories/teller.py`).
+
+`GENERATOR_VERSION` names what the generator writes. Bump it in the commit that changes any byte
+`build_embedded` writes, whether the change is to this module, to the data files or to the code in
+`course_lib/data/stories/` (a data folder built by another version is then rebuilt by
+`course_lib.paths.ensure_embedded`), and update the pinned hashes in `tests/test_data_embedded.py`
+in the same commit. A change that keeps every byte, as that test shows, keeps the version.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from course_lib.data.stories import companions
-from course_lib.data.stories.plots import Teller
+from course_lib.data.stories.teller import Teller
 from course_lib.data.stories.world import build_world
 
 GENERATOR_VERSION = 1

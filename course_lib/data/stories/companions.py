@@ -19,60 +19,30 @@ from course_lib.data.minhash import (
     minhash_signatures,
     shingles,
 )
-from course_lib.data.stories import facts, lexicon
-from course_lib.data.stories.plots import Teller, at
-from course_lib.data.stories.world import Character, Shop, World, article, cap
+from course_lib.data.stories.teller import Teller, places_for
+from course_lib.data.stories.world import FACTS, WORDS, Character, Shop, World, article, at, cap
 
 # ---------------------------------------------------------------------- sentiment
-
-REVIEW_OPENERS = [
-    "We went to {shop} last {day}.",
-    "My {kin} and I visited {shop} {at}.",
-    "I took my little ones to {shop} on {day}.",
-    "We stopped at {shop} on our way home.",
-    "Our family tried {shop} for the first time.",
-    "I have been to {shop} three times now.",
-    "",
-    "",
-]
-DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-KIN = [
-    "sister",
-    "brother",
-    "grandma",
-    "grandpa",
-    "aunt",
-    "uncle",
-    "cousin",
-    "best friend",
-    "mother",
-]
-NEUTRAL = [
-    "It was raining a little.",
-    "We went just after lunch.",
-    "There is a red door at the front.",
-    "It is next to the old fountain.",
-    "We walked there from Bramble Lane.",
-    "They open at nine.",
-    "",
-]
-STRESS = ["", "", "really ", "very ", "so "]
 
 
 def review(shop: Shop, rng: random.Random) -> str:
     """One short review; its sentiment is the shop's, told through its facts and a verdict."""
-    _, good_pool, bad_pool = facts.SHOP_KINDS[shop.kind]
-    pool = good_pool if shop.good else bad_pool
+    mood = "good" if shop.good else "bad"
+    pool = getattr(FACTS["shop_kinds"][shop.kind], mood)
     fact_list = list(shop.facts) if rng.random() < 0.75 else rng.sample(pool, 2)
-    opener = rng.choice(REVIEW_OPENERS).format(
-        shop=shop.name, day=rng.choice(DAYS), kin=rng.choice(KIN), at=at(shop.place)
+    opener = rng.choice(WORDS["review_openers"]).format(
+        shop=shop.name,
+        day=rng.choice(WORDS["days"]),
+        kin=rng.choice(WORDS["kin"]),
+        at=at(shop.place),
     )
     style = rng.random()
-    verdicts = facts.VERDICTS_GOOD if shop.good else facts.VERDICTS_BAD
+    verdicts = FACTS[f"verdicts_{mood}"]
+    neutral = WORDS["neutral"]
     parts = [opener] if opener else []
     if style < 0.1:
         # Name only: the reader must know the shop from elsewhere.
-        parts = [f"We went to {shop.name} again.", rng.choice(NEUTRAL) or "It was a busy day."]
+        parts = [f"We went to {shop.name} again.", rng.choice(neutral) or "It was a busy day."]
         if rng.random() < 0.5:
             parts.append(rng.choice(verdicts))
     elif style < 0.55:
@@ -85,7 +55,7 @@ def review(shop: Shop, rng: random.Random) -> str:
             parts.append(rng.choice(verdicts))
     else:
         parts.append(cap(rng.choice(fact_list)) + ".")
-        parts.append(rng.choice(NEUTRAL))
+        parts.append(rng.choice(neutral))
         parts.append(rng.choice(verdicts))
     text = " ".join(p for p in parts if p)
     if not opener and shop.name not in text:
@@ -113,26 +83,26 @@ def sentiment_rows(world: World, rng: random.Random, n: int) -> list[tuple[str, 
 
 
 def _problem_item(teller: Teller) -> dict:
-    s = teller.problem_setup()
-    p, decoy, carrier = s["p"], s["decoy"], s["carrier"]
-    _, p2, p3 = s["pars"]
-    others = teller.rng.sample([q for q in facts.PROBLEMS if q.tool not in (p.tool, decoy.tool)], 2)
-    right = f"{p.fix}. {p.result}."
-    endings = [right] + [f"{q.fix}. {q.result}." for q in (decoy, *others)]
+    s, (_, p2, p3) = teller.tell("problem_setup")
+    p, decoy = s["p"], s["decoy"]
+    others = teller.rng.sample(
+        [q for q in FACTS["problems"] if q.tool not in (p.tool, decoy.tool)], 2
+    )
     return {
         "activity_label": p.label,
         "ctx_a": " ".join(p2 + p3),
-        "ctx_b": carrier.name,
-        "endings": endings,
+        "ctx_b": s["carrier"].name,
+        "endings": [f"{q.fix}. {q.result}." for q in (p, decoy, *others)],
     }
 
 
 def _food_item(teller: Teller) -> dict:
     a = teller.hero()
     rng = teller.rng
-    foods = [a.food] + rng.sample([f for f in lexicon.FOODS if f != a.food], 3)
+    foods = [a.food] + rng.sample([f for f in WORDS["foods"] if f != a.food], 3)
+    opening = " ".join(teller.tell("opening", a=a)[1][0])
     ctx_a = (
-        f"{teller.opening(a)} {a.name} spent the whole morning {a.hobby}. "
+        f"{opening} {a.name} spent the whole morning {a.hobby}. "
         f"By lunchtime {a.he} was very hungry."
     )
     endings = [f"had some {f}, which {a.he} loved more than anything." for f in foods]
@@ -149,10 +119,10 @@ def _shop_item(teller: Teller) -> dict:
     a = teller.hero()
     b = teller.world.friend_of(a)
     shop = rng.choice(teller.world.shops)
-    right_pool, wrong_pool = (
-        (facts.LEAVE_GOOD, facts.LEAVE_BAD) if shop.good else (facts.LEAVE_BAD, facts.LEAVE_GOOD)
-    )
-    endings = [rng.choice(right_pool) + "."] + [e + "." for e in wrong_pool]
+    right, wrong = ("good", "bad") if shop.good else ("bad", "good")
+    endings = [rng.choice(FACTS[f"leave_{right}"]) + "."] + [
+        e + "." for e in FACTS[f"leave_{wrong}"]
+    ]
     return {
         "activity_label": "Visiting a shop",
         "ctx_a": f"{a.name} and {b.name} went to {shop.name} {at(shop.place)} for {shop.offers}.",
@@ -209,7 +179,7 @@ def _qa(world: World, a: Character, rng: random.Random) -> tuple[str, str]:
         (f"What is {a.name} afraid of?", f"{a.name} is afraid of {a.fear}."),
         (f"Where does {a.name} live?", f"{a.name} lives {at(a.home)}."),
         (f"What is {a.name}'s favorite food?", f"{a.name}'s favorite food is {a.food}."),
-        (f"Who is {a.name}'s best friend?", f"{a.name}'s best friend is {f.title()}."),
+        (f"Who is {a.name}'s best friend?", f"{a.name}'s best friend is {f.title}."),
         (
             f"What kind of character is {a.name}?",
             f"{a.name} is {article(a.trait)} {a.trait} {a.kind}.",
@@ -227,71 +197,41 @@ def alpaca_items(teller: Teller, n: int) -> list[dict]:
     out: list[dict] = []
     while len(out) < n:
         r = rng.random()
-        if r < 0.25:
+        if r < 0.5:
             st = teller.story()
-            item = {
-                "instruction": f'Write a short story for children titled "{st.title}".',
-                "input": "",
-                "output": st.text,
-            }
-        elif r < 0.4:
-            st = teller.story()
-            item = {
-                "instruction": "Summarize this story in one sentence.",
-                "input": st.text,
-                "output": st.summary,
-            }
-        elif r < 0.5:
-            st = teller.story()
-            item = {
-                "instruction": "Give this story a short title.",
-                "input": st.text,
-                "output": st.title,
-            }
+            if r < 0.25:
+                task = (f'Write a short story for children titled "{st.title}".', "", st.text)
+            elif r < 0.4:
+                task = ("Summarize this story in one sentence.", st.text, st.summary)
+            else:
+                task = ("Give this story a short title.", st.text, st.title)
         elif r < 0.7:
             q, ans = _qa(world, rng.choice(world.cast), rng)
-            item = {"instruction": q, "input": "", "output": ans}
+            task = (q, "", ans)
         elif r < 0.8:
-            p = rng.choice(facts.PROBLEMS)
-            place = rng.choice([name for name, k, _, _ in facts.PLACES if k in p.places])
-            setup = rng.choice(p.setups).format(who="the friends", place=place)
-            item = {
-                "instruction": "What should the friends use to solve this problem, and what happens?",
-                "input": setup,
-                "output": f"They should use the {p.tool}. Someone {p.fix}. {p.result}.",
-            }
+            p = rng.choice(FACTS["problems"])
+            place = rng.choice(places_for(p))
+            task = (
+                "What should the friends use to solve this problem, and what happens?",
+                rng.choice(p.setups).format(who="the friends", place=place),
+                f"They should use the {p.tool}. Someone {p.fix}. {p.result}.",
+            )
         elif r < 0.9:
             shop = rng.choice(world.shops)
-            item = {
-                "instruction": "Is this review positive or negative?",
-                "input": review(shop, rng),
-                "output": "Positive." if shop.good else "Negative.",
-            }
+            answer = "Positive." if shop.good else "Negative."
+            task = ("Is this review positive or negative?", review(shop, rng), answer)
         else:
             mc = _problem_item(teller)
-            item = {
-                "instruction": "Continue the story with one or two sentences.",
-                "input": f"{mc['ctx_a']} {mc['ctx_b']}",
-                "output": f"{mc['ctx_b']} {mc['endings'][0]}",
-            }
-        out.append(item)
+            task = (
+                "Continue the story with one or two sentences.",
+                f"{mc['ctx_a']} {mc['ctx_b']}",
+                f"{mc['ctx_b']} {mc['endings'][0]}",
+            )
+        out.append(dict(zip(("instruction", "input", "output"), task)))
     return out
 
 
 # ---------------------------------------------------------------------- planted near-duplicates
-
-SWAPS = {
-    "said": "replied",
-    "big": "large",
-    "little": "small",
-    "happy": "glad",
-    "looked": "peered",
-    "ran": "hurried",
-    "very": "really",
-    "friend": "pal",
-    "went": "headed",
-    "saw": "spotted",
-}
 
 
 def near_copy(text: str, rng: random.Random) -> str:
@@ -306,15 +246,13 @@ def near_copy(text: str, rng: random.Random) -> str:
     if "swap" in ops:
         words = out.split(" ")
         for i, w in enumerate(words):
-            if w in SWAPS and rng.random() < 0.5:
-                words[i] = SWAPS[w]
+            if w in WORDS["swaps"] and rng.random() < 0.5:
+                words[i] = WORDS["swaps"][w]
         out = " ".join(words)
     if "add_head" in ops:
-        out = (
-            rng.choice(["A story for bedtime.\n", "Read this one aloud.\n", "Story time!\n"]) + out
-        )
+        out = rng.choice(WORDS["copy_heads"]) + out
     if "add_tail" in ops:
-        out = out + rng.choice(["\nThe end.", "\nGood night!", "\n(Told by Grandma Owl.)"])
+        out = out + rng.choice(WORDS["copy_tails"])
     if "para" in ops:
         out = out.replace("\n", "\n\n")
     if "space" in ops:

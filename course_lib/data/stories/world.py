@@ -9,7 +9,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field, replace
 
-from course_lib.data.stories import facts, lexicon
+from course_lib.data.stories import load, tables
+
+WORDS = tables(load("words"))
+FACTS = tables(load("world"))
+PLACES = FACTS["places"]
+KINDS = WORDS["animals"] | WORDS["children"]
 
 
 def article(word: str) -> str:
@@ -25,6 +30,15 @@ def article(word: str) -> str:
 def cap(text: str) -> str:
     """Capitalize the first letter only."""
     return text[:1].upper() + text[1:]
+
+
+def at(place: str) -> str:
+    """The place with its own preposition: "by the Willow Pond"."""
+    return f"{PLACES[place].prep} {place}"
+
+
+def _pronoun(she: str, he: str) -> property:
+    return property(lambda self: she if self.she else he)
 
 
 @dataclass(frozen=True)
@@ -48,31 +62,42 @@ class Character:
     friend: str = ""
     is_child: bool = False
 
-    @property
-    def he(self) -> str:
-        return "she" if self.she else "he"
-
-    @property
-    def him(self) -> str:
-        return "her" if self.she else "him"
-
-    @property
-    def his(self) -> str:
-        return "her" if self.she else "his"
-
-    @property
-    def hers(self) -> str:
-        return "hers" if self.she else "his"
+    he = _pronoun("she", "he")
+    him = _pronoun("her", "him")
+    his = _pronoun("her", "his")
+    hers = _pronoun("hers", "his")
 
     @property
     def treasure(self) -> str:
         return f"{self.treasure_color} {self.treasure_item}"
 
+    @property
+    def dwelling(self) -> str:
+        """Where this kind of character lives: "burrow", "house"."""
+        return KINDS[self.kind].home
+
+    @property
+    def moves(self) -> str:
+        """How this kind of character goes somewhere: "hopped"."""
+        return KINDS[self.kind].moves
+
+    @property
+    def behaviour(self) -> str:
+        """What the character does that shows the trait."""
+        return WORDS["traits"][self.trait].shows
+
+    @property
+    def lesson(self) -> str:
+        """The lesson the character's trait leads to."""
+        return WORDS["traits"][self.trait].lesson
+
+    @property
     def intro(self) -> str:
         """First mention: "a shy little rabbit named Pip"."""
         little = "" if self.kind in ("dragon", "elephant", "bear", "boy") else "little "
         return f"{article(self.trait)} {self.trait} {little}{self.kind} named {self.name}"
 
+    @property
     def title(self) -> str:
         """A second-style mention: "Pip the rabbit" (a child is just "Mia")."""
         return self.name if self.is_child else f"{self.name} the {self.kind}"
@@ -107,44 +132,44 @@ class World:
         return self.by_name[who.friend]
 
 
+def _look(kind: str, rng: random.Random) -> str:
+    """A character's look: "soft ginger fur and long floppy ears", "big bulging eyes and bumpy skin"."""
+    covering, features = KINDS[kind].covering, KINDS[kind].features
+    if covering in WORDS["bare_coverings"]:
+        return f"{rng.choice(features)} and {rng.choice(WORDS['bare_textures'])} {covering}"
+    shade = rng.choice(WORDS["shades"])
+    return f"{rng.choice(WORDS['coat_textures'])} {shade} {covering} and {rng.choice(features)}"
+
+
 def build_world(seed: int) -> World:
     """Make the world of a seed: every name gets a kind, a trait, a fear, a home and a best friend."""
     rng = random.Random(f"world-{seed}")
-    names = [(n, True) for n in lexicon.NAMES_SHE] + [(n, False) for n in lexicon.NAMES_HE]
+    names = [(n, True) for n in WORDS["names_she"]] + [(n, False) for n in WORDS["names_he"]]
     rng.shuffle(names)
-    traits = list(lexicon.TRAITS)
+    animals, traits, jobs, places = map(
+        list, (WORDS["animals"], WORDS["traits"], WORDS["jobs"], PLACES)
+    )
     cast: list[Character] = []
     for i, (name, she) in enumerate(names):
-        if i % 5 == 0:
-            kind = "girl" if she else "boy"
-            is_child = True
-        else:
-            kind = rng.choice(lexicon.CREATURES)[0]
-            is_child = False
-        item, spot, soft = rng.choice(lexicon.TREASURES)
-        job = "" if is_child else rng.choice(lexicon.JOBS)[0]
-        covering, features = lexicon.LOOKS[kind]
-        if covering in ("skin", "shell", "scales"):
-            look = (
-                f"{rng.choice(features)} and {rng.choice(('smooth', 'shiny', 'bumpy'))} {covering}"
-            )
-        else:
-            shade = rng.choice(lexicon.SHADES)
-            look = f"{rng.choice(lexicon.TEXTURES[:2] + lexicon.TEXTURES[8:10])} {shade} {covering} and {rng.choice(features)}"
+        is_child = i % 5 == 0
+        kind = ("girl" if she else "boy") if is_child else rng.choice(animals)
+        treasure = rng.choice(WORDS["treasures"])
+        job = "" if is_child else rng.choice(jobs)
+        look = _look(kind, rng)
         cast.append(
             Character(
                 name=name,
                 kind=kind,
                 she=she,
                 trait=rng.choice(traits),
-                food=rng.choice(lexicon.FOODS),
-                hobby=rng.choice(lexicon.HOBBIES),
-                fear=rng.choice(lexicon.FEARS),
-                home=rng.choice(facts.PLACES)[0],
-                treasure_color=rng.choice(lexicon.COLORS),
-                treasure_item=item,
-                treasure_spot=spot,
-                treasure_soft=soft,
+                food=rng.choice(WORDS["foods"]),
+                hobby=rng.choice(WORDS["hobbies"]),
+                fear=rng.choice(WORDS["fears"]),
+                home=rng.choice(places),
+                treasure_color=rng.choice(WORDS["colors"]),
+                treasure_item=treasure.item,
+                treasure_spot=treasure.spot,
+                treasure_soft=treasure.soft,
                 look=look,
                 job=job,
                 is_child=is_child,
@@ -161,23 +186,23 @@ def build_world(seed: int) -> World:
     cast = [replace(c, friend=cast[friends[i]].name) for i, c in enumerate(cast)]
 
     shops: list[Shop] = []
-    kinds = list(facts.SHOP_KINDS)
-    parts = list(facts.SHOP_NAME_PARTS)
+    shop_kinds = FACTS["shop_kinds"]
+    kinds = list(shop_kinds)
+    parts = list(FACTS["shop_names"])
     rng.shuffle(parts)
     for i, part in enumerate(parts):
         kind = kinds[i % len(kinds)]
-        offers, good_facts, bad_facts = facts.SHOP_KINDS[kind]
         good = rng.random() < 0.5
-        pool = good_facts if good else bad_facts
+        pool = shop_kinds[kind].good if good else shop_kinds[kind].bad
         shops.append(
             Shop(
                 name=f"the {part} {kind}",
                 kind=kind,
-                offers=offers,
+                offers=shop_kinds[kind].offers,
                 good=good,
                 facts=tuple(rng.sample(pool, 3)),
                 owner=rng.choice(cast).name,
-                place=rng.choice(facts.PLACES)[0],
+                place=rng.choice(places),
             )
         )
     return World(seed=seed, cast=cast, shops=shops)
