@@ -21,6 +21,7 @@ from course_lib.model import TransformerLM
 from course_lib.paths import REPO_ROOT
 from course_lib.training.final_model import WEIGHTS, load_final_model, save_final_model
 from workbook import grading
+from workbook.runner import set_parameters
 
 pytestmark = pytest.mark.slow
 MODULE = "05_training"
@@ -39,14 +40,7 @@ CELLS = ("test_final_model_budget", "test_final_model_heldout")
 
 def short_key() -> nbformat.NotebookNode:
     """The answer key with the parameters cell edited as a student would, for a quick main run."""
-    nb = nbformat.read(SOURCE, as_version=4)
-    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    lines = cell.source.splitlines()
-    for name, value in SHORT_RUN.items():
-        i = next(i for i, line in enumerate(lines) if line.startswith(f"{name} = "))
-        lines[i] = f"{name} = {value!r}"
-    cell.source = "\n".join(lines)
-    return nb
+    return set_parameters(nbformat.read(SOURCE, as_version=4), SHORT_RUN)
 
 
 def outputs_text(nb: nbformat.NotebookNode) -> str:

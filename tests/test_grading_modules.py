@@ -1,8 +1,12 @@
 """Every module through real nbgrader: the answer key earns every autograded point, the release
-submitted untouched earns none, and the grader survives both."""
+submitted untouched earns none, and the grader survives both.
+
+The key is submitted with the `ci` profile's sizes in its parameters cell (as a student may edit it)
+and, for module 05, with the final model the embedded run trained (as students submit theirs)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -12,22 +16,26 @@ from nbgrader.api import Gradebook
 from course_lib.paths import REPO_ROOT
 from workbook import grading
 from workbook.modules import available_modules
+from workbook.runner import load_profile, parameters_for, set_parameters
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("module", available_modules())
-def test_key_full_marks_and_blank_zero(module: str, tmp_path: Path) -> None:
+def test_key_full_marks_and_blank_zero(module: str, executed_run, tmp_path: Path) -> None:
+    run_dir, _ = executed_run
     course = tmp_path / "course"
     grading.release(module, course)
     subs = tmp_path / "subs"
     key = REPO_ROOT / "notebooks" / module / f"{module}.ipynb"
     blank = course / "release" / module / f"{module}.ipynb"
+    ci = parameters_for(module, key, load_profile("ci"), {})
     for student, src in (("key", key), ("blank", blank)):
         (subs / student / module).mkdir(parents=True)
-        nbformat.write(
-            nbformat.read(src, as_version=4), subs / student / module / f"{module}.ipynb"
-        )
+        nb = set_parameters(nbformat.read(src, as_version=4), ci)
+        nbformat.write(nb, subs / student / module / f"{module}.ipynb")
+    if (run_dir / module / "final_model").is_dir():
+        shutil.copytree(run_dir / module / "final_model", subs / "key" / module / "final_model")
     grading.collect(module, subs, course)
     result = grading.autograde(module, course)
     assert result.ok, result.output[-3000:]

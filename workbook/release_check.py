@@ -26,7 +26,7 @@ import papermill as pm
 from nbclient import NotebookClient
 
 from workbook.modules import NOTEBOOK_DIR, notebook_path
-from workbook.runner import load_profile, parameters_for
+from workbook.runner import load_profile, parameters_for, set_parameters
 
 PROBE_TAG = "workbook-import-probe"
 NEEDS_ANSWERS = "needs-answers"  # tag of a cell that reads what an answer cell writes to disk
@@ -165,16 +165,6 @@ def unexpected_errors(nb: nbformat.NotebookNode, module: str) -> list[CellError]
     return bad
 
 
-def with_parameters(nb: nbformat.NotebookNode, params: dict[str, Any]) -> nbformat.NotebookNode:
-    """The notebook with a cell setting `params` right after its `parameters` cell (as papermill)."""
-    if not params:
-        return nb
-    index = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    source = "\n".join(f"{k} = {v!r}" for k, v in params.items())
-    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(source, metadata={"tags": ["injected"]}))
-    return nb
-
-
 def _fresh_copy(release_folder: Path, dest: Path) -> Path:
     if dest.exists():
         shutil.rmtree(dest)
@@ -226,7 +216,7 @@ def run_release(
             run.failure = lines[-1] if lines else type(exc).__name__
         executed = nbformat.read(out_path, as_version=4)
     else:
-        executed = with_parameters(nb, params)
+        executed = set_parameters(nb, params)
         client = NotebookClient(
             executed,
             timeout=cell_timeout,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import papermill as pm
 import yaml
 
@@ -43,6 +45,19 @@ def parameters_for(
     declared = pm.inspect_notebook(str(notebook))
     merged = {**(profile.get("all") or {}), **(profile.get(module) or {}), **overrides}
     return {k: v for k, v in merged.items() if k in declared}
+
+
+def set_parameters(nb: nbformat.NotebookNode, params: dict[str, Any]) -> nbformat.NotebookNode:
+    """Give the `parameters` cell these values, as a student editing it would (in place)."""
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    lines = cell.source.splitlines()
+    for name, value in params.items():
+        at = [i for i, line in enumerate(lines) if re.match(rf"{re.escape(name)}\s*=", line)]
+        if not at:
+            raise ValueError(f"{name!r} is not a parameter of this notebook")
+        lines[at[0]] = f"{name} = {value!r}"
+    cell.source = "\n".join(lines)
+    return nb
 
 
 def run_modules(
