@@ -11,18 +11,11 @@ import course_lib.training.checkpoint as ckpt
 from course_lib.training.adamw import AdamW
 from course_lib.training.checkpoint import load_checkpoint, read_metadata, save_checkpoint
 from course_lib.training.schedules import LRSchedule
-from course_lib.training.tiny_model import TinyLM
+from tests.helpers import TinyLM
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 CONFIG = {"vocab_size": 20, "context_length": 8, "d_model": 16, "n_layers": 1, "n_heads": 2}
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny shapes run fastest, and reproducibly, on one thread."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def trained(seed: int = 0, steps: int = 3):

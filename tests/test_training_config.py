@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from course_lib.training.config import TrainConfig
-from course_lib.training.tiny_model import TinyLM
 from course_lib.training.trainer import Trainer
+from tests.helpers import TinyLM
 
 
 def test_yaml_round_trip_and_sections(tmp_path):

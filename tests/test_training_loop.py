@@ -16,24 +16,17 @@ from course_lib.training.config import TrainConfig
 from course_lib.training.live_plot import LivePlot, in_notebook_frontend
 from course_lib.training.losses import fast_cross_entropy
 from course_lib.training.metrics import read_metrics
-from course_lib.training.tiny_model import TinyLM
 from course_lib.training.trainer import (
     TrainingDiverged,
     enable_activation_checkpointing,
     forward_backward,
     train,
 )
+from tests.helpers import TinyLM
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 V, T = 32, 16
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny shapes run fastest, and reproducibly, on one thread."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def config(**overrides) -> TrainConfig:
