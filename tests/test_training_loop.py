@@ -176,9 +176,9 @@ def test_compile_failure_falls_back_with_a_warning(monkeypatch):
     assert result.status == "completed"
 
 
-@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+@pytest.mark.parametrize("precision", ["amp_bf16", "amp_fp16"])
 def test_autocast_and_activation_checkpointing_track_fp32(precision):
-    """Mixed precision (fp16 through the gradient scaler) follows the fp32 run to 0.05 nats."""
+    """Autocast in bfloat16, or float16 through the gradient scaler, follows fp32 to 0.05 nats."""
     data, val = tokens(5000), tokens(500)
     reference = train(model(), config(max_steps=4), data, val)
     cfg = config(max_steps=4, precision=precision, activation_checkpointing=True)

@@ -89,9 +89,11 @@ def autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
         return None
     if precision == "auto":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
-        raise ValueError("precision='bf16' asked for, but this GPU has no bfloat16: use 'fp16'")
-    return torch.bfloat16 if precision == "bf16" else torch.float16
+    if precision == "amp_bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ValueError(
+            "precision='amp_bf16' asked for, but this GPU has no bfloat16: use 'amp_fp16'"
+        )
+    return torch.bfloat16 if precision == "amp_bf16" else torch.float16
 
 
 def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -334,7 +336,7 @@ class Trainer:
         if not math.isfinite(loss):
             return (
                 f"loss is {loss} at step {step} (lr {lr:.3g}, grad norm {norm:.3g}): training "
-                "diverged; lower the learning rate, add warmup or clipping, or use bf16/fp32"
+                "diverged; lower the learning rate, add warmup or clipping, or use amp_bf16 or fp32"
             )
         if not math.isfinite(norm) and self.scaler is None:
             return (
