@@ -35,7 +35,8 @@ def doc_pairs(tokens: Sequence[int], bos_id: int, eos_id: int) -> Example:
     return [bos_id, *tokens], [*tokens, eos_id]
 
 
-def _check(max_len: int) -> None:
+def check_max_len(max_len: int) -> None:
+    """Raise a ValueError unless `max_len`, the positions per sequence, is at least 1."""
     if max_len < 1:
         raise ValueError(f"max_len must be >= 1, got {max_len}")
 
@@ -44,7 +45,7 @@ def truncate_discard(
     docs: Sequence[Sequence[int]], max_len: int, bos_id: int, eos_id: int
 ) -> list[Example]:
     """Keep the first `max_len` positions of each document; drop documents shorter than that."""
-    _check(max_len)
+    check_max_len(max_len)
     out = []
     for doc in docs:
         inp, tgt = doc_pairs(doc, bos_id, eos_id)
@@ -62,7 +63,7 @@ def impute_snake(
     sequence is exactly `max_len` long and the last, shorter piece is dropped.
     """
     ### BEGIN SOLUTION
-    _check(max_len)
+    check_max_len(max_len)
     out: list[Example] = []
     buf_in: list[int] = []
     buf_tgt: list[int] = []
@@ -81,7 +82,7 @@ def pad_discard(
     docs: Sequence[Sequence[int]], max_len: int, bos_id: int, eos_id: int
 ) -> list[Example]:
     """One sequence per document: cut to `max_len` (overflow discarded), shorter ones left to pad."""
-    _check(max_len)
+    check_max_len(max_len)
     out = []
     for doc in docs:
         inp, tgt = doc_pairs(doc, bos_id, eos_id)
@@ -100,7 +101,7 @@ def length_tolerance(
     docs: Sequence[Sequence[int]], max_len: int, bos_id: int, eos_id: int, tolerance: int
 ) -> list[Example]:
     """Like `pad_impute`, but an overflow piece shorter than `tolerance` positions is discarded."""
-    _check(max_len)
+    check_max_len(max_len)
     if tolerance < 0:
         raise ValueError(f"tolerance must be >= 0, got {tolerance}")
     out = []
