@@ -84,12 +84,19 @@ def optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, Tenso
                 tensors[f"optimizer/{idx}/{key}"] = value.detach().cpu().contiguous()
             else:
                 scalars.setdefault(str(idx), {})[key] = value
-    meta = {"param_groups": state["param_groups"], "scalars": scalars}
+    # JSON has no tuples: note which group settings were tuples (AdamW's betas) to restore them
+    tuples = [
+        [i, key]
+        for i, group in enumerate(state["param_groups"])
+        for key, value in group.items()
+        if isinstance(value, tuple)
+    ]
+    meta = {"param_groups": state["param_groups"], "scalars": scalars, "tuples": tuples}
     return tensors, json_roundtrip(meta, "optimizer param_groups and state")
 
 
 def optimizer_state(tensors: dict[str, Tensor], meta: dict) -> dict[str, Any]:
-    """Inverse of `optimizer_tensors`: an optimizer state dict."""
+    """Inverse of `optimizer_tensors`: the optimizer's state dict, with its types."""
     state: dict[int, dict[str, Any]] = {}
     for idx, values in meta["scalars"].items():
         state.setdefault(int(idx), {}).update(values)
@@ -97,7 +104,10 @@ def optimizer_state(tensors: dict[str, Tensor], meta: dict) -> dict[str, Any]:
         if name.startswith("optimizer/"):
             _, idx, key = name.split("/", 2)
             state.setdefault(int(idx), {})[key] = t
-    return {"state": state, "param_groups": meta["param_groups"]}
+    groups = [dict(group) for group in meta["param_groups"]]
+    for i, key in meta.get("tuples", []):
+        groups[i][key] = tuple(groups[i][key])
+    return {"state": state, "param_groups": groups}
 
 
 def rng_tensors() -> tuple[dict[str, Tensor], dict]:
