@@ -7,7 +7,7 @@ Training: the same corpus and vocabulary size for course_lib's `train_bpe` (2 pr
 `BpeTrainer` with GPT-2's byte-level pre-tokenizer (2 threads), and SentencePiece BPE (2 threads).
 Encoding, GPT-2's vocabulary for all, one thread: course_lib's `Tokenizer` (first pass with empty
 caches, then a second pass), tiktoken, HF `tokenizers` (on 10k-character chunks, its faster case);
-then course_lib on both cores (`encode_file_to_bin`, fresh caches in each worker).
+then course_lib on both cores (`write_tokens_from_file`, fresh caches in each worker).
 
     python benchmarks/bench_tokenizer.py [--mb 10] [--vocab 10000] [--repeats 2] [--workers 2]
 """
@@ -107,11 +107,11 @@ def run_one(method: str, corpus: str, vocab_size: int, workers: int) -> dict:
         start, cpu_start = time.perf_counter(), cpu_seconds()
         hf.encode_batch(chunks)
     elif method == "encode-course_lib-parallel":
-        from course_lib.tokenizer.arrays import encode_file_to_bin
+        from course_lib.data.tokens import write_tokens_from_file
 
         with tempfile.TemporaryDirectory() as folder:
-            encode_file_to_bin(
-                ours, corpus, Path(folder) / "t.bin", num_workers=workers, progress=False
+            write_tokens_from_file(
+                corpus, Path(folder) / "t.bin", ours, num_workers=workers, progress=False
             )
     else:
         raise ValueError(method)

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real data sets folder, and a guard that CI never skips what it must run."""
+"""Shared fixtures: the real data sets folder, a guard that CI never skips what it must run, and one
+thread for tests of tiny models."""
 
 from __future__ import annotations
 
@@ -31,3 +32,14 @@ def executed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
     run_dir = tmp_path_factory.mktemp("run")
     results = runner.run_modules(available_modules(), run_dir, "embedded", progress=False)
     return run_dir, results
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny shapes run fastest, and reproducibly, on one thread (`pytestmark = usefixtures`)."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

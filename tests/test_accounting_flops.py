@@ -15,8 +15,6 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from course_lib.accounting.flops import (
-    approx_training_flops,
-    backward_flops,
     flop_shares,
     forward_flops,
     group_flops,
@@ -92,7 +90,7 @@ def test_forward_flops_equal_flop_counter_by_matmul(variant):
 
     loss = F.cross_entropy(logits.flatten(0, 1), ids.flatten())
     _, backward = count(loss.backward)
-    assert backward.get_total_flops() == 2 * ours["total"] == backward_flops(config, seq, batch)
+    assert backward.get_total_flops() == 2 * ours["total"]
 
 
 @pytest.mark.parametrize("size, seq", [("small", 1024), ("xl", 16_384)])
@@ -159,7 +157,6 @@ def test_training_flops_are_three_forwards_and_six_n_plus_attention():
     per_token = training_flops_per_token(config)
     assert per_token == 3 * forward / seq
     assert per_token == 6 * matmul_params(config) + 12 * config.n_layers * seq * config.d_model
-    assert approx_training_flops(1e8, 2e9) == 1.2e18  # C = 6·N·D
 
 
 def test_flop_errors_are_clear():
@@ -172,5 +169,3 @@ def test_flop_errors_are_clear():
         forward_flops(learned, context_length=0)
     with pytest.raises(ValueError, match="sum to zero"):
         flop_shares({"a": 0, "total": 0})
-    with pytest.raises(ValueError, match="n_tokens must be positive"):
-        approx_training_flops(1e6, 0)

@@ -61,16 +61,16 @@ def batch(config: ModelConfig, size: int, seed: int = 0) -> tuple[torch.Tensor, 
     )
 
 
-@pytest.mark.parametrize("precision", ["fp32", "bf16", "amp"])
+@pytest.mark.parametrize("precision", ["fp32", "pure_bf16", "amp_bf16"])
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: ",".join(f"{k}={v[k]}" for k in v))
 def test_activation_formula_equals_saved_tensor_bytes(variant, precision):
     torch.manual_seed(0)
     config = ModelConfig(**SMALL, **variant)
     model = TransformerLM(config)
-    if precision == "bf16":
+    if precision == "pure_bf16":
         model = model.to(torch.bfloat16)
     ids, targets = batch(config, 3)
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "amp"):
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "amp_bf16"):
         measured = training_activation_bytes(model, ids, targets)
     assert measured == activation_bytes(config, 3, precision=precision)["total"]
 
@@ -78,16 +78,16 @@ def test_activation_formula_equals_saved_tensor_bytes(variant, precision):
 def test_mixed_precision_memory_conventions():
     config = gpt2_config("small")
     n = count_params(config)
-    for name in ("fp32", "mixed", "amp"):  # 16 bytes per parameter either way
+    for name in ("fp32", "mixed_bf16", "amp_bf16"):  # 16 bytes per parameter either way
         p = PRECISIONS[name]
         assert p.weights + p.gradients + p.optimizer == 16, name
-    assert adamw_memory(config, 1, precision="bf16")["parameters"] == 2 * n
+    assert adamw_memory(config, 1, precision="pure_bf16")["parameters"] == 2 * n
     # mixed precision's working copy is bfloat16, so its activations are the bf16 model's
-    assert activation_bytes(config, 4, precision="mixed") == activation_bytes(
-        config, 4, precision="bf16"
+    assert activation_bytes(config, 4, precision="mixed_bf16") == activation_bytes(
+        config, 4, precision="pure_bf16"
     )
     fp32 = adamw_memory(config, 4)["activations"]
-    assert adamw_memory(config, 4, precision="bf16")["activations"] < 0.6 * fp32
+    assert adamw_memory(config, 4, precision="pure_bf16")["activations"] < 0.6 * fp32
 
 
 CHECKPOINT_CONFIGS = [
@@ -180,7 +180,7 @@ def test_linear_form_and_max_batch():
     assert adamw_memory(config, best)["total"] <= limit < adamw_memory(config, best + 1)["total"]
     assert max_batch_size(config, 1e9) == 0  # the weights alone need 3 GB
     assert max_batch_size(config, limit, checkpointing="blocks") > best
-    assert max_batch_size(config, limit, precision="bf16") > best
+    assert max_batch_size(config, limit, precision="pure_bf16") > best
 
 
 # GPT-2 XL, course style, fp32, T = 1024, teaching attention, by hand (elements per token):
@@ -220,6 +220,8 @@ def test_memory_errors_are_clear():
     config = ModelConfig(**SMALL)
     with pytest.raises(ValueError, match="precision='fp8'"):
         adamw_memory(config, 1, precision="fp8")
+    with pytest.raises(ValueError, match="precision='bf16'.*pure_bf16"):  # cast or autocast?
+        adamw_memory(config, 1, precision="bf16")
     with pytest.raises(ValueError, match="checkpointing='layers'"):
         adamw_memory(config, 1, checkpointing="layers")
     with pytest.raises(ValueError, match="segment must be 1..2 layers"):

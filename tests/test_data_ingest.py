@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from course_lib.data.ingest import check_disjoint, ingest_jsonl, ingest_split
+from course_lib.data.ingest import check_disjoint, ingest_jsonl
 
 
 def _write(path, records):
@@ -57,19 +57,9 @@ def test_real_web_documents(shared_data):
     assert len(docs) == 25 and docs[0].startswith("Don’t think you need all the bells")
 
 
-def test_splits_from_separate_folders_and_disjoint(tmp_path):
-    for split, start in (("train", 0), ("val", 100), ("test", 200)):
-        (tmp_path / split).mkdir()
-        _write(tmp_path / split / "00.jsonl", [{"text": f"d{start + i}"} for i in range(4)])
-        _write(tmp_path / split / "01.jsonl", [{"text": f"d{start + 10 + i}"} for i in range(4)])
-    splits = {s: ingest_split(tmp_path, s) for s in ("train", "val", "test")}
-    assert splits["train"] == [f"d{i}" for i in range(4)] + [f"d{10 + i}" for i in range(4)]
-    assert ingest_split(tmp_path, "train", cap=6) == splits["train"][:6]
+def test_splits_must_be_disjoint():
+    splits = {"train": [f"d{i}" for i in range(8)], "val": ["d100", "d101"], "test": ["d200"]}
     check_disjoint(splits)
     splits["test"].append(" d3 ")
     with pytest.raises(ValueError, match="also appears in split 'train'"):
         check_disjoint(splits)
-    with pytest.raises(ValueError, match="unknown split"):
-        ingest_split(tmp_path, "dev")
-    with pytest.raises(FileNotFoundError):
-        ingest_split(tmp_path / "nowhere", "train")

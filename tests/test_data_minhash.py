@@ -89,11 +89,9 @@ def test_exact_pairs_match_brute_force():
         assert M.exact_similar_pairs(sets, t) == want
 
 
-def test_precision_recall_and_clusters():
+def test_precision_recall():
     pr = M.precision_recall([(1, 2), (3, 4), (6, 5)], [(2, 1), (5, 6), (7, 8)])
     assert pr["precision"] == pytest.approx(2 / 3) and pr["recall"] == pytest.approx(2 / 3)
-    assert M.duplicate_clusters([(0, 2), (2, 5), (3, 4)], 6) == [[0, 2, 5], [3, 4]]
-    assert M.keep_after_dedup([(0, 2), (2, 5), (3, 4)], 6) == [0, 1, 3]
 
 
 @pytest.fixture(scope="module")

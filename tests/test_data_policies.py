@@ -8,12 +8,13 @@ import torch.nn.functional as F
 
 from course_lib.data.policies import (
     IGNORE_INDEX,
-    PolicyDataset,
-    apply_policy,
     collate,
     doc_pairs,
-    make_loader,
-    policy_stats,
+    impute_snake,
+    length_tolerance,
+    pad_discard,
+    pad_impute,
+    truncate_discard,
 )
 
 BOS, EOS = 1, 2
@@ -28,7 +29,7 @@ def test_doc_pairs_shift_by_one():
 
 
 def test_truncate_discard():
-    out = apply_policy(DOCS, "truncate", 4, BOS, EOS)
+    out = truncate_discard(DOCS, 4, BOS, EOS)
     assert out == [
         ([BOS, 10, 11, 12], [10, 11, 12, 13]),
         ([BOS, 30, 31, 32], [30, 31, 32, 33]),
@@ -36,7 +37,7 @@ def test_truncate_discard():
 
 
 def test_impute_snake():
-    out = apply_policy(DOCS, "impute", 4, BOS, EOS)
+    out = impute_snake(DOCS, 4, BOS, EOS)
     # positions run together: doc0 (6), doc1 (2), doc2 (10) = 18 -> four full pieces, 2 dropped
     assert out == [
         ([BOS, 10, 11, 12], [10, 11, 12, 13]),
@@ -48,12 +49,12 @@ def test_impute_snake():
 
 
 def test_pad_discard_and_pad_impute():
-    assert apply_policy(DOCS, "pad_discard", 4, BOS, EOS) == [
+    assert pad_discard(DOCS, 4, BOS, EOS) == [
         ([BOS, 10, 11, 12], [10, 11, 12, 13]),
         ([BOS, 20], [20, EOS]),
         ([BOS, 30, 31, 32], [30, 31, 32, 33]),
     ]
-    assert apply_policy(DOCS, "pad_impute", 4, BOS, EOS) == [
+    assert pad_impute(DOCS, 4, BOS, EOS) == [
         ([BOS, 10, 11, 12], [10, 11, 12, 13]),
         ([13, 14], [14, EOS]),
         ([BOS, 20], [20, EOS]),
@@ -65,32 +66,33 @@ def test_pad_discard_and_pad_impute():
 
 def test_length_tolerance():
     # overflow pieces of 2 positions: kept at tolerance 2, dropped at tolerance 3; short docs stay
-    keep = apply_policy(DOCS, "tolerance", 4, BOS, EOS, tolerance=2)
-    assert keep == apply_policy(DOCS, "pad_impute", 4, BOS, EOS)
-    drop = apply_policy(DOCS, "tolerance", 4, BOS, EOS, tolerance=3)
+    keep = length_tolerance(DOCS, 4, BOS, EOS, tolerance=2)
+    assert keep == pad_impute(DOCS, 4, BOS, EOS)
+    drop = length_tolerance(DOCS, 4, BOS, EOS, tolerance=3)
     assert drop == [
         ([BOS, 10, 11, 12], [10, 11, 12, 13]),
         ([BOS, 20], [20, EOS]),
         ([BOS, 30, 31, 32], [30, 31, 32, 33]),
         ([33, 34, 35, 36], [34, 35, 36, 37]),
     ]
-    with pytest.raises(ValueError, match="needs a tolerance"):
-        apply_policy(DOCS, "tolerance", 4, BOS, EOS)
+    with pytest.raises(ValueError, match="tolerance must be >= 0"):
+        length_tolerance(DOCS, 4, BOS, EOS, tolerance=-1)
 
 
 def test_no_piece_crosses_a_document_except_snake():
     owner = {t: d for d, doc in enumerate(DOCS) for t in doc}
-    for policy in ("truncate", "pad_discard", "pad_impute"):
-        for inp, tgt in apply_policy(DOCS, policy, 3, BOS, EOS):
+    for policy in (truncate_discard, pad_discard, pad_impute):
+        for inp, tgt in policy(DOCS, 3, BOS, EOS):
             docs = {owner[t] for t in inp + tgt if t not in (BOS, EOS)}
-            assert len(docs) == 1, policy
+            assert len(docs) == 1, policy.__name__
 
 
-def test_bad_policy_and_length():
-    with pytest.raises(ValueError, match="unknown policy"):
-        apply_policy(DOCS, "shuffle", 4, BOS, EOS)
-    with pytest.raises(ValueError, match="max_len"):
-        apply_policy(DOCS, "impute", 0, BOS, EOS)
+@pytest.mark.parametrize(
+    "policy", [truncate_discard, impute_snake, pad_discard, pad_impute, length_tolerance]
+)
+def test_bad_length(policy):
+    with pytest.raises(ValueError, match="max_len must be >= 1"):
+        policy(DOCS, 0, BOS, EOS, *([0] if policy is length_tolerance else []))
 
 
 def test_collate_pads_and_loss_ignores_padding():
@@ -118,33 +120,3 @@ def test_collate_pads_and_loss_ignores_padding():
         collate(batch, max_len=2)
     with pytest.raises(ValueError, match="empty batch"):
         collate([])
-
-
-def test_dataset_and_loaders():
-    ds = PolicyDataset(DOCS, "pad_impute", 4, BOS, EOS)
-    assert len(ds) == 6
-    item = ds[1]
-    assert item["input_ids"].tolist() == [13, 14] and item["target_ids"].tolist() == [14, EOS]
-    val = list(make_loader(ds, batch_size=4, shuffle=False))
-    assert [b["input_ids"].shape for b in val] == [(4, 4), (2, 4)]
-    assert val[0]["input_ids"][0].tolist() == [BOS, 10, 11, 12]
-    g = torch.Generator().manual_seed(0)
-    train = list(make_loader(ds, batch_size=6, shuffle=True, generator=g))
-    rows = sorted(tuple(r) for r in train[0]["input_ids"].tolist())
-    assert rows == sorted(tuple(r) for r in collate(ds.examples, max_len=4)["input_ids"].tolist())
-    snake = list(make_loader(PolicyDataset(DOCS, "impute", 4, BOS, EOS), 8, shuffle=False))
-    assert (snake[0]["target_ids"] != IGNORE_INDEX).all()
-
-
-def test_policy_stats():
-    s = policy_stats(DOCS, "pad_discard", 4, BOS, EOS, batch_size=2)
-    assert s["sequences"] == 3 and s["batches"] == 2
-    assert s["tokens_total"] == 18 and s["tokens_kept"] == 10
-    assert s["pad_tokens"] == 2 and s["pad_fraction"] == pytest.approx(2 / 12)
-    s = policy_stats(DOCS, "impute", 4, BOS, EOS)
-    assert s["tokens_kept"] == 16 and s["pad_tokens"] == 0
-    kept = [
-        policy_stats(DOCS, "tolerance", 4, BOS, EOS, tolerance=t)["tokens_kept"]
-        for t in (0, 2, 3, 5)
-    ]
-    assert kept == sorted(kept, reverse=True)

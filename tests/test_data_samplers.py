@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.data.samplers import get_batch, num_sequential_batches, sequential_batches
+from course_lib.data.samplers import get_batch, sequential_batches
+from course_lib.data.tokens import write_token_ids
 
 
 def test_windows_are_slices_shifted_by_one():
@@ -36,7 +37,7 @@ def test_every_valid_start_is_uniform():
 def test_generator_makes_it_reproducible_and_path_reopens(tmp_path):
     data = np.arange(1000, dtype=np.uint16)
     path = tmp_path / "t.bin"
-    data.tofile(path)
+    write_token_ids(data, path)
     a = get_batch(data, 4, 16, "cpu", torch.Generator().manual_seed(7))
     b = get_batch(path, 4, 16, "cpu", torch.Generator().manual_seed(7))
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
@@ -54,13 +55,22 @@ def test_window_longer_than_data_and_bad_shapes():
         get_batch("/nonexistent/tokens.bin", 1, 2)
 
 
+def test_a_token_file_needs_its_sidecar(tmp_path):
+    np.arange(100, dtype=np.uint16).tofile(tmp_path / "raw.bin")
+    with pytest.raises(FileNotFoundError, match="no sidecar"):
+        get_batch(tmp_path / "raw.bin", 1, 2)
+    with pytest.raises(FileNotFoundError, match="no sidecar"):
+        next(sequential_batches(tmp_path / "raw.bin", 1, 2))
+
+
 @pytest.mark.parametrize(
     "n,batch,ctx", [(101, 4, 10), (100, 3, 7), (2, 5, 1), (50, 64, 8), (9, 2, 20)]
 )
 def test_sequential_covers_every_target_once_in_order(n, batch, ctx):
     data = np.arange(n, dtype=np.uint16)
     batches = list(sequential_batches(data, batch, ctx))
-    assert len(batches) == num_sequential_batches(n, batch, ctx)
+    n_full, tail = divmod(n - 1, ctx)  # full windows first, in batches; the tail row last
+    assert len(batches) == -(-n_full // batch) + (tail > 0)
     xs = torch.cat([x.reshape(-1) for x, _ in batches]).tolist()
     ys = torch.cat([y.reshape(-1) for _, y in batches]).tolist()
     assert ys == list(range(1, n)) and xs == list(range(0, n - 1))
@@ -70,7 +80,7 @@ def test_sequential_covers_every_target_once_in_order(n, batch, ctx):
 
 
 def test_sequential_on_memmap(tmp_path):
-    np.arange(500, dtype=np.uint16).tofile(tmp_path / "v.bin")
+    write_token_ids(np.arange(500), tmp_path / "v.bin")
     ys = [y for _, y in sequential_batches(tmp_path / "v.bin", 8, 16)]
     assert torch.cat([y.reshape(-1) for y in ys]).tolist() == list(range(1, 500))
     with pytest.raises(ValueError, match="at least 2 tokens"):

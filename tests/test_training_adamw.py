@@ -7,16 +7,9 @@ import torch
 from torch import nn
 
 from course_lib.training.adamw import AdamW, param_groups
-from course_lib.training.tiny_model import TinyLM
+from tests.helpers import TinyLM
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny shapes run fastest, and reproducibly, on one thread."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def small_model(seed: int) -> nn.Module:

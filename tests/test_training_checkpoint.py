@@ -8,21 +8,14 @@ import torch
 from torch import nn
 
 import course_lib.training.checkpoint as ckpt
-from course_lib.training.adamw import AdamW
+from course_lib.training.adamw import AdamW, param_groups
 from course_lib.training.checkpoint import load_checkpoint, read_metadata, save_checkpoint
 from course_lib.training.schedules import LRSchedule
-from course_lib.training.tiny_model import TinyLM
+from tests.helpers import TinyLM
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 CONFIG = {"vocab_size": 20, "context_length": 8, "d_model": 16, "n_layers": 1, "n_heads": 2}
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny shapes run fastest, and reproducibly, on one thread."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def trained(seed: int = 0, steps: int = 3):
@@ -95,6 +88,42 @@ def test_torch_optimizer_and_tied_weights(tmp_path):
     assert torch.equal(other.head.weight, model.head.weight)
     s1, s2 = opt.state_dict()["state"], opt2.state_dict()["state"]
     assert all(torch.equal(s1[i]["exp_avg"], s2[i]["exp_avg"]) for i in s1)
+
+
+def assert_same_state(loaded: dict, original: dict) -> None:
+    """Two optimizer state dicts are equal, types included: `==` alone takes [0.9, 0.95] for
+    (0.9, 0.95) and 1 for 1.0 or True."""
+    assert len(loaded["param_groups"]) == len(original["param_groups"])
+    for got, want in zip(loaded["param_groups"], original["param_groups"]):
+        assert got.keys() == want.keys()
+        for key in want:
+            assert type(got[key]) is type(want[key]) and got[key] == want[key], key
+    assert loaded["state"].keys() == original["state"].keys()
+    for i, values in original["state"].items():
+        assert loaded["state"][i].keys() == values.keys()
+        for key, want in values.items():
+            got = loaded["state"][i][key]
+            assert type(got) is type(want), (i, key)
+            if torch.is_tensor(want):
+                assert got.dtype == want.dtype and torch.equal(got, want), (i, key)
+            else:
+                assert got == want, (i, key)
+
+
+@pytest.mark.parametrize("optimizer", [AdamW, torch.optim.AdamW])
+def test_optimizer_state_round_trips_exactly(tmp_path, optimizer):
+    """save -> load gives back optimizer.state_dict() itself: AdamW's betas stay a tuple."""
+    torch.manual_seed(0)
+    model = TinyLM(**CONFIG)
+    opt = optimizer(param_groups(model, 0.1), lr=1e-2, betas=(0.9, 0.95), eps=1e-8)
+    for _ in range(2):
+        step(model, opt, torch.randint(0, 20, (2, 8), generator=torch.Generator().manual_seed(3)))
+    path = save_checkpoint(tmp_path / "c.safetensors", model, opt)
+    fresh = optimizer(param_groups(model, 0.1), lr=5.0)
+    load_checkpoint(path, optimizer=fresh, restore_rng_state=False)
+    original = opt.state_dict()
+    assert isinstance(original["param_groups"][0]["betas"], tuple)
+    assert_same_state(fresh.state_dict(), original)
 
 
 def test_truncated_and_corrupted_files_are_clear_errors(tmp_path):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from course_lib.training.config import TrainConfig
-from course_lib.training.tiny_model import TinyLM
 from course_lib.training.trainer import Trainer
+from tests.helpers import TinyLM
 
 
 def test_yaml_round_trip_and_sections(tmp_path):
@@ -28,6 +28,8 @@ def test_yaml_round_trip_and_sections(tmp_path):
         ({"optimizer": "adam8bit"}, "unknown optimizer 'adam8bit'"),
         ({"schedule": "step"}, "unknown schedule 'step'"),
         ({"precision": "fp8"}, "unknown precision"),
+        # autocast or a cast? the library names it: amp_bf16 (or, in accounting, pure_bf16)
+        ({"precision": "bf16"}, "unknown precision 'bf16'.*amp_bf16"),
         ({"batch_size": 0}, "batch_size must be positive"),
         ({"warmup_steps": 50, "max_steps": 10}, "warmup_steps"),
         ({"min_lr": 1.0, "lr": 0.1}, "min_lr"),

@@ -22,7 +22,7 @@ SCRIPT = textwrap.dedent(
     import torch
     from safetensors.torch import save_file
     from course_lib.training.config import TrainConfig
-    from course_lib.training.tiny_model import TinyLM
+    from tests.helpers import TinyLM
     from course_lib.training.trainer import train
 
     out, accum = sys.argv[1], int(sys.argv[2])

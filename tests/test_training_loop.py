@@ -9,31 +9,26 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from course_lib.data.samplers import get_batch, sequential_batches
+from course_lib.data.tokens import write_token_ids
 from course_lib.training.adamw import param_groups
-from course_lib.training.batches import get_batch, iter_sequential_batches
 from course_lib.training.checkpoint import load_checkpoint
 from course_lib.training.config import TrainConfig
 from course_lib.training.live_plot import LivePlot, in_notebook_frontend
 from course_lib.training.losses import fast_cross_entropy
 from course_lib.training.metrics import read_metrics
-from course_lib.training.tiny_model import TinyLM
 from course_lib.training.trainer import (
+    Trainer,
     TrainingDiverged,
     enable_activation_checkpointing,
     forward_backward,
     train,
 )
+from tests.helpers import TinyLM
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 V, T = 32, 16
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny shapes run fastest, and reproducibly, on one thread."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def config(**overrides) -> TrainConfig:
@@ -54,26 +49,22 @@ def tokens(n: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, V, n).astype(np.uint16)
 
 
-def test_get_batch_gives_shifted_windows():
-    data = np.arange(1000, dtype=np.uint16)
-    x, y = get_batch(data, 5, 8, "cpu", torch.Generator().manual_seed(0))
-    assert x.shape == y.shape == (5, 8) and x.dtype == torch.int64
-    assert torch.equal(y, x + 1)  # data is 0, 1, 2, ...: windows are contiguous, y shifted by one
-    assert int(x.max()) <= 998
-    x2, _ = get_batch(data, 5, 8, "cpu", torch.Generator().manual_seed(0))
-    assert torch.equal(x, x2)
-    with pytest.raises(ValueError, match="needs at least 9"):
-        get_batch(data[:8], 1, 8, "cpu")
-
-
-def test_sequential_batches_cover_the_data_once_in_order():
-    data = np.arange(101, dtype=np.uint16)
-    batches = list(iter_sequential_batches(data, 3, 10, "cpu"))
-    xs = torch.cat([x for x, _ in batches])
-    assert [len(x) for x, _ in batches] == [3, 3, 3, 1]
-    assert torch.equal(xs.reshape(-1), torch.arange(100))
-    assert all(torch.equal(y, x + 1) for x, y in batches)
-    assert len(list(iter_sequential_batches(data, 3, 10, "cpu", max_batches=2))) == 2
+@pytest.mark.parametrize("eval_batches", [2, None])
+def test_validation_scores_the_first_eval_batches_of_sequential_batches(tmp_path, eval_batches):
+    """403 tokens, batch 4, context 16: 25 full windows in 7 batches, then a tail row of 2 pairs;
+    the trainer's validation is the token-weighted mean loss over the first `eval_batches`."""
+    val = tokens(403, seed=1)
+    write_token_ids(val, tmp_path / "val.bin")
+    trainer = Trainer(
+        model(), config(eval_batches=eval_batches), tokens(2000), tmp_path / "val.bin"
+    )
+    batches = list(sequential_batches(val, 4, T))[:eval_batches]
+    assert len(batches) == (2 if eval_batches else 8)
+    assert batches[-1][1].shape == ((4, T) if eval_batches else (1, 2))
+    with torch.no_grad():
+        total = sum(fast_cross_entropy(trainer.model(x), y, reduction="sum") for x, y in batches)
+    want = total.item() / sum(y.numel() for _, y in batches)
+    assert trainer.evaluate() == pytest.approx(want, rel=1e-6)  # float32 sums in another order
 
 
 def test_accumulating_4_micro_batches_of_2_equals_one_batch_of_8():
@@ -185,9 +176,9 @@ def test_compile_failure_falls_back_with_a_warning(monkeypatch):
     assert result.status == "completed"
 
 
-@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+@pytest.mark.parametrize("precision", ["amp_bf16", "amp_fp16"])
 def test_autocast_and_activation_checkpointing_track_fp32(precision):
-    """Mixed precision (fp16 through the gradient scaler) follows the fp32 run to 0.05 nats."""
+    """Autocast in bfloat16, or float16 through the gradient scaler, follows fp32 to 0.05 nats."""
     data, val = tokens(5000), tokens(500)
     reference = train(model(), config(max_steps=4), data, val)
     cfg = config(max_steps=4, precision=precision, activation_checkpointing=True)
@@ -240,23 +231,3 @@ def test_trains_the_course_model(tmp_path):
     assert info["model_config"] == mc.to_dict() and info["step"] == 20
     ids = torch.from_numpy(data[:T].astype(np.int64))[None]
     torch.testing.assert_close(fresh(ids), lm(ids), rtol=0, atol=0)
-
-
-def test_run_script_trains_from_yaml(tmp_path):
-    course_model()
-    from course_lib.training.run import main
-
-    data = np.tile(np.arange(V, dtype=np.uint16), 100)
-    data.tofile(tmp_path / "train.bin")
-    data[:600].tofile(tmp_path / "val.bin")
-    (tmp_path / "run.yaml").write_text(
-        f"model: {{vocab_size: {V}, context_length: {T}, d_model: 32, n_layers: 1, n_heads: 2}}\n"
-        "train: {batch_size: 4, context_length: 16, max_steps: 3, warmup_steps: 1,\n"
-        "        device: cpu, progress: false, live_plot: false}\n"
-    )
-    argv = [str(tmp_path / "run.yaml"), "--train", str(tmp_path / "train.bin")]
-    result = main([*argv, "--val", str(tmp_path / "val.bin"), "--out", str(tmp_path / "run")])
-    assert result.status == "completed" and result.val_loss is not None
-    assert (tmp_path / "run" / "checkpoint.safetensors").is_file()
-    again = main([*argv, "--out", str(tmp_path / "run")])  # resumes a finished run: no more steps
-    assert again.step == 3 and again.train_loss == result.train_loss

@@ -74,15 +74,3 @@ def cost_estimate(
     hours = step_ms * total_steps / MS_PER_HOUR
     return CostEstimate(worst, step_ms, total_steps, hours, hours * dollars_per_hour)
     ### END SOLUTION
-
-
-def estimate_run_cost(
-    step_fn: Callable[[], Any],
-    total_steps: int,
-    dollars_per_hour: float = 1.50,
-    device: torch.device | str | None = None,
-    window: tuple[int, int] = WINDOW,
-) -> CostEstimate:
-    """Run step_fn for window[1] + 1 steps (20 by default), then estimate the full run's cost."""
-    times = time_steps(step_fn, window[1] + 1, device)
-    return cost_estimate(times, total_steps, dollars_per_hour, window)

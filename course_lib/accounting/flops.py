@@ -74,13 +74,6 @@ def flop_shares(flops: dict[str, int]) -> dict[str, float]:
     return {k: v / total for k, v in parts.items()}
 
 
-def backward_flops(
-    config: ModelConfig, context_length: int | None = None, batch_size: int = 1
-) -> int:
-    """Backward-pass matmul FLOPs: 2× forward (gradients for each matmul's input and its weight)."""
-    return 2 * forward_flops(config, context_length, batch_size)["total"]
-
-
 def training_step_flops(
     config: ModelConfig, batch_size: int, context_length: int | None = None
 ) -> int:
@@ -90,10 +83,3 @@ def training_step_flops(
     token, and left out.
     """
     return 3 * forward_flops(config, context_length, batch_size)["total"]
-
-
-def approx_training_flops(n_params: float, n_tokens: float) -> float:
-    """Kaplan/Chinchilla's C ≈ 6·N·D: training FLOPs for N parameters seeing D tokens."""
-    check_positive("n_params", n_params)
-    check_positive("n_tokens", n_tokens)
-    return 6 * n_params * n_tokens

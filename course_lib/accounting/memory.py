@@ -2,12 +2,15 @@
 
 Parts: parameters, gradients, optimizer state (AdamW keeps two moments, m and v, per parameter) and
 activations: the tensors autograd saves in the forward pass for the backward pass, plus the logits the
-loss holds. Bytes per parameter and per activation depend on the precision (`PRECISIONS`).
+loss holds. Bytes per parameter and per activation depend on the precision (`PRECISIONS`): "fp32",
+"amp_bf16" (torch.autocast in bfloat16 over float32 weights: the trainer's precision of that name),
+"mixed_bf16" (bfloat16 weights and gradients, float32 master weights) and "pure_bf16" (the whole
+model cast to bfloat16).
 
 Activations are counted tensor by tensor for the course's implementation, and the tests check the
 count against the bytes autograd really saves (`measure.training_activation_bytes`): exact for every
-model variant in fp32, bf16 and mixed, and in amp on CPU. Per layer and token, in elements of the
-activation dtype (d = d_model, f = d_ff, h = n_heads, T = context):
+model variant in fp32, pure_bf16 and mixed_bf16, and in amp_bf16 on CPU. Per layer and token, in
+elements of the activation dtype (d = d_model, f = d_ff, h = n_heads, T = context):
 
     each norm        RMSNorm: input x, rms, x / rms in float32 (2d + 1) + its output (d);
                      LayerNorm: x - mean twice, std, normalized in float32 (3d + 1) + output (d);
@@ -63,14 +66,14 @@ class Precision:
 
 PRECISIONS = {
     "fp32": Precision(4, 4, 8, 4, False, "float32 everywhere; AdamW's m and v in float32"),
-    "bf16": Precision(
+    "pure_bf16": Precision(
         2, 2, 4, 2, False, "model.to(bfloat16): weights, gradients, m and v in bfloat16"
     ),
-    "mixed": Precision(
+    "mixed_bf16": Precision(
         2, 2, 12, 2, False,
         "bfloat16 weights and gradients, float32 master weights, m and v (ZeRO's 16 bytes/param)",
     ),
-    "amp": Precision(
+    "amp_bf16": Precision(
         4, 4, 8, 2, True,
         "torch.autocast(bfloat16): float32 weights, gradients, m and v; bfloat16 matmuls",
     ),
@@ -209,7 +212,7 @@ def adamw_memory(
     parts = {
         "parameters": n_params * p.weights,
         "gradients": n_params * p.gradients,
-        "optimizer_state": n_params * p.optimizer,  # m and v (and float32 master weights in mixed)
+        "optimizer_state": n_params * p.optimizer,  # m, v (and float32 master weights if mixed)
         "activations": activation_bytes(
             config, batch_size, context_length, precision, checkpointing
         )["total"],

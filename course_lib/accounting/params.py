@@ -42,12 +42,6 @@ def count_params(config: ModelConfig) -> int:
     return param_counts(config)["total"]
 
 
-def non_embedding_params(config: ModelConfig) -> int:
-    """Parameters outside the token and position embeddings (and an untied LM head): Kaplan's N."""
-    c = param_counts(config)
-    return c["total"] - c["token_embeddings"] - c["position_embeddings"] - c["lm_head"]
-
-
 def matmul_params(config: ModelConfig) -> int:
     """Weights that multiply activations in a forward pass: blocks' matrices and the LM head (tied too).
 
@@ -56,8 +50,3 @@ def matmul_params(config: ModelConfig) -> int:
     """
     c = param_counts(config)
     return c["attention"] + c["ffn"] + config.vocab_size * config.d_model
-
-
-def param_memory_bytes(config: ModelConfig, bytes_per_param: float = 4) -> float:
-    """Memory to hold the parameters alone (float32: 4 bytes each, bfloat16: 2)."""
-    return count_params(config) * bytes_per_param

@@ -11,8 +11,6 @@ import hashlib
 import json
 from pathlib import Path
 
-SPLIT_NAMES = ("train", "val", "test")
-
 
 def ingest_jsonl(path: str | Path, cap: int | None = None, text_key: str = "text") -> list[str]:
     """Read at most `cap` documents from a JSONL file, keep each record's text and discard its metadata.
@@ -47,32 +45,6 @@ def ingest_jsonl(path: str | Path, cap: int | None = None, text_key: str = "text
         raise ValueError(f"{path} holds no documents")
     return docs
     ### END SOLUTION
-
-
-def split_files(root: str | Path, split: str) -> list[Path]:
-    """The JSONL files of one split: `root/<split>/*.jsonl[.gz]` or `root/<split>.jsonl[.gz]`."""
-    if split not in SPLIT_NAMES:
-        raise ValueError(f"unknown split {split!r}: expected one of {SPLIT_NAMES}")
-    root = Path(root)
-    folder = root / split
-    if folder.is_dir():
-        files = sorted(list(folder.glob("*.jsonl")) + list(folder.glob("*.jsonl.gz")))
-    else:
-        files = [p for p in (root / f"{split}.jsonl", root / f"{split}.jsonl.gz") if p.is_file()]
-    if not files:
-        raise FileNotFoundError(f"no JSONL files for split {split!r} under {root}")
-    return files
-
-
-def ingest_split(root: str | Path, split: str, cap: int | None = None) -> list[str]:
-    """All documents of one split (at most `cap`), reading its shards in name order."""
-    docs: list[str] = []
-    for path in split_files(root, split):
-        left = None if cap is None else cap - len(docs)
-        if left == 0:
-            break
-        docs.extend(ingest_jsonl(path, left))
-    return docs
 
 
 def _digest(text: str) -> bytes:

@@ -12,6 +12,8 @@ import gzip
 import io
 import json
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +31,23 @@ def _existing(path: str | Path, what: str) -> Path:
 
 
 def open_text(path: str | Path, what: str = "data file") -> IO[str]:
-    """Open a text file for reading, gunzipping `.gz` files on the fly."""
+    """Open a UTF-8 text file for reading; `.gz` and `.zst` files are decompressed on the fly."""
     p = _existing(path, what)
     if p.suffix == ".gz":
         return io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8")
+    if p.suffix == ".zst":
+        try:
+            import zstandard
+        except ImportError:  # the zstd command-line tool does as well
+            if shutil.which("zstd") is None:
+                raise ImportError(
+                    f"{p.name} is zstd-compressed: pip install zstandard, or install the zstd tool"
+                ) from None
+            proc = subprocess.Popen(["zstd", "-dc", str(p)], stdout=subprocess.PIPE)
+            assert proc.stdout is not None
+            return io.TextIOWrapper(proc.stdout, encoding="utf-8")
+        reader = zstandard.ZstdDecompressor().stream_reader(p.open("rb"))
+        return io.TextIOWrapper(reader, encoding="utf-8")
     return p.open("r", encoding="utf-8")
 
 

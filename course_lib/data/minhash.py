@@ -228,29 +228,3 @@ def precision_recall(found: Iterable[tuple], truth: Iterable[tuple]) -> dict[str
         "true": len(t),
         "hits": hit,
     }
-
-
-def duplicate_clusters(pairs: Iterable[tuple[int, int]], n: int) -> list[list[int]]:
-    """Connected components (size > 1) of the duplicate graph, by union-find."""
-    parent = list(range(n))
-
-    def root(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for i, j in pairs:
-        ri, rj = root(i), root(j)
-        if ri != rj:
-            parent[max(ri, rj)] = min(ri, rj)
-    groups: dict[int, list[int]] = {}
-    for i in range(n):
-        groups.setdefault(root(i), []).append(i)
-    return [g for g in groups.values() if len(g) > 1]
-
-
-def keep_after_dedup(pairs: Iterable[tuple[int, int]], n: int) -> list[int]:
-    """Indices to keep: every document except all but the first of each duplicate cluster."""
-    drop = {i for g in duplicate_clusters(pairs, n) for i in g[1:]}
-    return [i for i in range(n) if i not in drop]

@@ -1,18 +1,18 @@
 """Sequence-length policies for a data set of documents, and the collate that batches them.
 
-Every document becomes one stream of (input, target) positions: inputs are `[bos] + tokens`, targets are
-`tokens + [eos]`, so the target at each position is the next token. A policy decides what happens when
-a document has more positions than `max_len` (overflow) or fewer (underflow):
+Every document becomes one stream of (input, target) positions: inputs are `[bos] + tokens`,
+targets are `tokens + [eos]`, so the target at each position is the next token. A policy decides
+what happens when a document has more positions than `max_len` (overflow) or fewer (underflow):
 
-| policy        | overflow                                   | underflow                    |
-| ------------- | ------------------------------------------ | ---------------------------- |
-| `truncate`    | discarded                                  | document dropped             |
-| `impute`      | "snake": continues into the next sequence, | none: documents run together |
-|               | which the next document then fills up      | (last partial piece dropped) |
-| `pad_discard` | discarded                                  | padded                       |
-| `pad_impute`  | becomes sequences of its own               | padded                       |
-| `tolerance`   | its own sequence if at least `tolerance`   | padded                       |
-|               | positions long, else discarded             |                              |
+| policy             | overflow                                   | underflow                    |
+| ------------------ | ------------------------------------------ | ---------------------------- |
+| `truncate_discard` | discarded                                  | document dropped             |
+| `impute_snake`     | continues into the next sequence,          | none: documents run together |
+|                    | which the next document then fills up      | (last partial piece dropped) |
+| `pad_discard`      | discarded                                  | padded                       |
+| `pad_impute`       | becomes sequences of its own               | padded                       |
+| `length_tolerance` | its own sequence if at least `tolerance`   | padded                       |
+|                    | positions long, else discarded             |                              |
 
 Padding positions carry `ignore_index` (-100) as target, so the loss never sees them.
 """
@@ -22,10 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torch.utils.data import Dataset
 
 IGNORE_INDEX = -100
-POLICIES = ("truncate", "impute", "pad_discard", "pad_impute", "tolerance")
 
 Example = tuple[list[int], list[int]]
 
@@ -35,7 +33,8 @@ def doc_pairs(tokens: Sequence[int], bos_id: int, eos_id: int) -> Example:
     return [bos_id, *tokens], [*tokens, eos_id]
 
 
-def _check(max_len: int) -> None:
+def check_max_len(max_len: int) -> None:
+    """Raise a ValueError unless `max_len`, the positions per sequence, is at least 1."""
     if max_len < 1:
         raise ValueError(f"max_len must be >= 1, got {max_len}")
 
@@ -44,13 +43,7 @@ def truncate_discard(
     docs: Sequence[Sequence[int]], max_len: int, bos_id: int, eos_id: int
 ) -> list[Example]:
     """Keep the first `max_len` positions of each document; drop documents shorter than that."""
-    _check(max_len)
-    out = []
-    for doc in docs:
-        inp, tgt = doc_pairs(doc, bos_id, eos_id)
-        if len(inp) >= max_len:
-            out.append((inp[:max_len], tgt[:max_len]))
-    return out
+    return [ex for ex in pad_discard(docs, max_len, bos_id, eos_id) if len(ex[0]) == max_len]
 
 
 def impute_snake(
@@ -62,7 +55,7 @@ def impute_snake(
     sequence is exactly `max_len` long and the last, shorter piece is dropped.
     """
     ### BEGIN SOLUTION
-    _check(max_len)
+    check_max_len(max_len)
     out: list[Example] = []
     buf_in: list[int] = []
     buf_tgt: list[int] = []
@@ -81,7 +74,7 @@ def pad_discard(
     docs: Sequence[Sequence[int]], max_len: int, bos_id: int, eos_id: int
 ) -> list[Example]:
     """One sequence per document: cut to `max_len` (overflow discarded), shorter ones left to pad."""
-    _check(max_len)
+    check_max_len(max_len)
     out = []
     for doc in docs:
         inp, tgt = doc_pairs(doc, bos_id, eos_id)
@@ -100,7 +93,7 @@ def length_tolerance(
     docs: Sequence[Sequence[int]], max_len: int, bos_id: int, eos_id: int, tolerance: int
 ) -> list[Example]:
     """Like `pad_impute`, but an overflow piece shorter than `tolerance` positions is discarded."""
-    _check(max_len)
+    check_max_len(max_len)
     if tolerance < 0:
         raise ValueError(f"tolerance must be >= 0, got {tolerance}")
     out = []
@@ -112,30 +105,6 @@ def length_tolerance(
                 continue
             out.append(piece)
     return out
-
-
-def apply_policy(
-    docs: Sequence[Sequence[int]],
-    policy: str,
-    max_len: int,
-    bos_id: int,
-    eos_id: int,
-    tolerance: int | None = None,
-) -> list[Example]:
-    """Turn tokenized documents into training sequences under one of `POLICIES`."""
-    if policy == "truncate":
-        return truncate_discard(docs, max_len, bos_id, eos_id)
-    if policy == "impute":
-        return impute_snake(docs, max_len, bos_id, eos_id)
-    if policy == "pad_discard":
-        return pad_discard(docs, max_len, bos_id, eos_id)
-    if policy == "pad_impute":
-        return pad_impute(docs, max_len, bos_id, eos_id)
-    if policy == "tolerance":
-        if tolerance is None:
-            raise ValueError("policy 'tolerance' needs a tolerance (minimum overflow length)")
-        return length_tolerance(docs, max_len, bos_id, eos_id, tolerance)
-    raise ValueError(f"unknown policy {policy!r}: expected one of {POLICIES}")
 
 
 def collate(
@@ -170,80 +139,3 @@ def collate(
         mask[row, :n] = True
     return {"input_ids": inputs, "target_ids": targets, "attention_mask": mask}
     ### END SOLUTION
-
-
-class PolicyDataset(Dataset):
-    """A map-style Dataset of the sequences one policy makes from tokenized documents."""
-
-    def __init__(
-        self,
-        docs: Sequence[Sequence[int]],
-        policy: str,
-        max_len: int,
-        bos_id: int,
-        eos_id: int,
-        tolerance: int | None = None,
-    ) -> None:
-        self.policy = policy
-        self.max_len = max_len
-        self.examples = apply_policy(docs, policy, max_len, bos_id, eos_id, tolerance)
-
-    def __len__(self) -> int:
-        return len(self.examples)
-
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        inp, tgt = self.examples[i]
-        return {
-            "input_ids": torch.tensor(inp, dtype=torch.long),
-            "target_ids": torch.tensor(tgt, dtype=torch.long),
-        }
-
-
-def make_loader(
-    dataset: PolicyDataset,
-    batch_size: int,
-    shuffle: bool,
-    pad_id: int = 0,
-    generator: torch.Generator | None = None,
-) -> torch.utils.data.DataLoader:
-    """DataLoader with the padding collate: shuffle the training split, keep validation in order."""
-    pad_to = (
-        dataset.max_len
-        if dataset.policy.startswith("pad") or dataset.policy == "tolerance"
-        else None
-    )
-
-    def _collate(batch: list[dict]) -> dict[str, torch.Tensor]:
-        return collate(batch, pad_id=pad_id, max_len=pad_to)
-
-    return torch.utils.data.DataLoader(
-        dataset, batch_size=batch_size, shuffle=shuffle, collate_fn=_collate, generator=generator
-    )
-
-
-def policy_stats(
-    docs: Sequence[Sequence[int]],
-    policy: str,
-    max_len: int,
-    bos_id: int,
-    eos_id: int,
-    tolerance: int | None = None,
-    batch_size: int = 8,
-) -> dict[str, float]:
-    """What a policy keeps: sequences, batches, target tokens kept and lost, padding share."""
-    examples = apply_policy(docs, policy, max_len, bos_id, eos_id, tolerance)
-    total = sum(len(d) + 1 for d in docs)
-    kept = sum(len(t) for _, t in examples)
-    padded = policy.startswith("pad") or policy == "tolerance"
-    slots = len(examples) * max_len if padded else kept
-    return {
-        "policy": policy,
-        "max_len": max_len,
-        "sequences": len(examples),
-        "batches": -(-len(examples) // batch_size),
-        "tokens_total": total,
-        "tokens_kept": kept,
-        "kept_fraction": kept / total if total else 0.0,
-        "pad_tokens": slots - kept,
-        "pad_fraction": (slots - kept) / slots if slots else 0.0,
-    }

@@ -1,9 +1,12 @@
-"""Batch samplers over a flat token array (a `uint16` memmap from `tokens.py`, or any 1-D array).
+"""Batch samplers over a token file (see `tokens.py`) or any flat 1-D token array.
 
 - `get_batch` draws (input, target) windows at start positions uniform over every valid start, for
   training; given a path it re-opens the memmap on each call instead of keeping one that grows in
   memory over a long run (the leak nanoGPT fixed in its PR #428).
-- `sequential_batches` walks the array once in order, for validation: every token is a target once.
+- `sequential_batches` walks the array once in order, for validation and scoring. Its tail rule is
+  the library's only one: full windows of `context_length` come first, in batches; the remaining
+  pairs, fewer than a window, come last as a batch of one shorter row, so every token after the
+  first is a target exactly once. The trainer's validation and the held-out scorer use it too.
 """
 
 from __future__ import annotations
@@ -14,22 +17,23 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from course_lib.data.tokens import open_tokens
+
 TokenSource = np.ndarray | str | Path
 
 
-def _as_array(tokens: TokenSource) -> np.ndarray:
+def token_array(tokens: TokenSource) -> np.ndarray:
+    """The tokens as a 1-D array; a path is opened read-only with `open_tokens`, sidecar checked."""
     if isinstance(tokens, (str, Path)):
-        path = Path(tokens)
-        if not path.is_file():
-            raise FileNotFoundError(f"token file not found: {path}")
-        return np.memmap(path, dtype=np.uint16, mode="r")
-    arr = np.asarray(tokens) if not isinstance(tokens, np.ndarray) else tokens
+        return open_tokens(tokens)
+    arr = tokens if isinstance(tokens, np.ndarray) else np.asarray(tokens)
     if arr.ndim != 1:
         raise ValueError(f"tokens must be a 1-D array, got shape {arr.shape}")
     return arr
 
 
-def _to_device(x: torch.Tensor, device: str | torch.device) -> torch.Tensor:
+def to_device(x: torch.Tensor, device: str | torch.device) -> torch.Tensor:
+    """Move a batch to `device`: via pinned memory, asynchronously, on CUDA; plainly elsewhere."""
     device = torch.device(device)
     if device.type == "cuda":
         return x.pin_memory().to(device, non_blocking=True)
@@ -48,7 +52,7 @@ def get_batch(
     Start positions s are uniform over all `len(tokens) - context_length` valid ones.
     """
     ### BEGIN SOLUTION
-    data = _as_array(tokens)
+    data = token_array(tokens)
     if batch_size < 1 or context_length < 1:
         raise ValueError(
             f"batch_size and context_length must be >= 1, got {batch_size}, {context_length}"
@@ -64,7 +68,7 @@ def get_batch(
     y = torch.from_numpy(
         np.stack([data[s + 1 : s + 1 + context_length] for s in starts]).astype(np.int64)
     )
-    return _to_device(x, device), _to_device(y, device)
+    return to_device(x, device), to_device(y, device)
     ### END SOLUTION
 
 
@@ -81,7 +85,7 @@ def sequential_batches(
     as a batch of one shorter row, so every token after the first is a target exactly once.
     """
     ### BEGIN SOLUTION
-    data = _as_array(tokens)
+    data = token_array(tokens)
     if batch_size < 1 or context_length < 1:
         raise ValueError(
             f"batch_size and context_length must be >= 1, got {batch_size}, {context_length}"
@@ -95,20 +99,13 @@ def sequential_batches(
         x = np.stack([data[r * context_length : (r + 1) * context_length] for r in rows])
         y = np.stack([data[r * context_length + 1 : (r + 1) * context_length + 1] for r in rows])
         yield (
-            _to_device(torch.from_numpy(x.astype(np.int64)), device),
-            _to_device(torch.from_numpy(y.astype(np.int64)), device),
+            to_device(torch.from_numpy(x.astype(np.int64)), device),
+            to_device(torch.from_numpy(y.astype(np.int64)), device),
         )
     tail = n_pairs - n_full * context_length
     if tail:
         start = n_full * context_length
         x = data[start : start + tail].astype(np.int64)[None, :]
         y = data[start + 1 : start + 1 + tail].astype(np.int64)[None, :]
-        yield _to_device(torch.from_numpy(x), device), _to_device(torch.from_numpy(y), device)
+        yield to_device(torch.from_numpy(x), device), to_device(torch.from_numpy(y), device)
     ### END SOLUTION
-
-
-def num_sequential_batches(n_tokens: int, batch_size: int, context_length: int) -> int:
-    """How many batches `sequential_batches` yields for an array of `n_tokens`."""
-    n_pairs = max(n_tokens - 1, 0)
-    n_full = n_pairs // context_length
-    return -(-n_full // batch_size) + (1 if n_pairs % context_length else 0)

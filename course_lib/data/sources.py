@@ -22,7 +22,6 @@ import gzip
 import io
 import json
 import shutil
-import subprocess
 import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -99,28 +98,6 @@ def prepare_owt(raw_dir: str | Path, out_dir: str | Path) -> dict:
     }
 
 
-def _open_jsonl_any(path: Path) -> IO[str]:
-    """Text stream of a .jsonl, .jsonl.gz or .jsonl.zst file (zstd via `zstandard` or the `zstd` tool)."""
-    if path.suffix == ".zst":
-        try:
-            import zstandard
-
-            return io.TextIOWrapper(
-                zstandard.ZstdDecompressor().stream_reader(path.open("rb")), encoding="utf-8"
-            )
-        except ImportError:
-            if shutil.which("zstd") is None:
-                raise ImportError(
-                    f"{path.name} is zstd-compressed: pip install zstandard, or install the zstd tool"
-                ) from None
-            proc = subprocess.Popen(["zstd", "-dc", str(path)], stdout=subprocess.PIPE)
-            assert proc.stdout is not None
-            return io.TextIOWrapper(proc.stdout, encoding="utf-8")
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    return path.open("r", encoding="utf-8")
-
-
 def write_shards(
     records: Iterator[dict], out_dir: Path, docs_per_shard: int, max_docs: int | None
 ) -> dict:
@@ -147,17 +124,10 @@ def write_shards(
 
 
 def _jsonl_records(path: Path) -> Iterator[dict]:
-    with _open_jsonl_any(path) as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{lineno}: malformed JSON line ({e.msg})") from None
-            if not isinstance(rec.get("text"), str):
-                raise ValueError(f"{path}:{lineno}: record has no string 'text'")
-            yield rec
+    for lineno, rec in loaders.iter_jsonl(path):
+        if not isinstance(rec.get("text"), str):
+            raise ValueError(f"{path}:{lineno}: record has no string 'text'")
+        yield rec
 
 
 def prepare_pile(

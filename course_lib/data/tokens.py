@@ -1,12 +1,18 @@
-"""Tokenize whole data sets into flat `uint16` token files with a JSON sidecar.
+"""Token files, the one on-disk format for token ids: a flat `uint16` file and its JSON sidecar.
 
-`train.bin` holds the token ids back to back (an end-of-text id after each document when given);
-`train.bin.json` records the token count, the dtype and the tokenizer's identity (its name and a hash
-of its vocabulary and merges). Opening a token file with a different tokenizer, or one whose size
-does not match its sidecar, is a clear error rather than silent garbage.
+`train.bin` holds the token ids back to back; `train.bin.json` records the token count, the dtype,
+the tokenizer's identity (its name and a hash of its vocabulary and merges) and where the ids came
+from. Opening a token file without its sidecar, with a different tokenizer, or one whose size does
+not match its sidecar, is a clear error rather than silent garbage.
 
-Any tokenizer works that has `encode(str) -> list[int]` and `vocab_size`; documents are encoded in
-worker processes in chunks, written as they come, so memory stays bounded by a few chunks.
+Three writers, one format: `write_token_ids` stores ids already in hand; `write_tokens` encodes
+documents (an end-of-text id after each when given); `write_tokens_from_file` encodes a whole text
+file as it stands, cut into byte ranges at safe boundaries. The last two encode in worker processes
+and write the results in order as they come, so memory stays bounded by a few chunks. One reader,
+`open_tokens`, maps a file back read-only.
+
+Any tokenizer works that has `encode(str) -> list[int]` and `vocab_size` (and, for text files with
+special tokens, `special_tokens`).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import json
 import multiprocessing as mp
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,7 +30,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 DTYPE = np.uint16
-MAX_ID = int(np.iinfo(DTYPE).max)
+UINT16_LIMIT = 1 << 16  # ids 0..65,535
 SIDECAR_VERSION = 1
 PROBE = "Hello, world! Once upon a time 123 ÿ café 日本 <|endoftext|>\n\n  tabs\tand spaces."
 
@@ -33,6 +39,24 @@ class Tokenizer(Protocol):
     vocab_size: int
 
     def encode(self, text: str) -> list[int]: ...
+
+
+def check_fits_uint16(vocab_size: int) -> None:
+    """Raise if the ids of a vocabulary of this size do not all fit in uint16."""
+    if int(vocab_size) > UINT16_LIMIT:
+        raise ValueError(
+            f"a vocabulary of {vocab_size:,} tokens does not fit uint16 (at most {UINT16_LIMIT:,} "
+            "ids); store the ids as uint32 instead"
+        )
+
+
+def to_uint16(ids: Iterable[int] | np.ndarray) -> np.ndarray:
+    """The ids as a uint16 array; raises if any id is negative or above 65,535."""
+    array = np.asarray(ids if isinstance(ids, np.ndarray) else list(ids), dtype=np.int64)
+    if array.size and (array.min() < 0 or array.max() >= UINT16_LIMIT):
+        bad = array[(array < 0) | (array >= UINT16_LIMIT)][0]
+        raise ValueError(f"token id {bad} does not fit uint16 (0..{UINT16_LIMIT - 1})")
+    return array.astype(DTYPE)
 
 
 def sidecar_path(path: str | Path) -> Path:
@@ -78,34 +102,136 @@ def tokenizer_identity(
     }
 
 
-def _check_vocab(tokenizer: Tokenizer) -> None:
-    if int(tokenizer.vocab_size) > MAX_ID + 1:
-        raise ValueError(
-            f"vocab_size {tokenizer.vocab_size} does not fit uint16 (at most {MAX_ID + 1} ids)"
-        )
+def _write_token_file(
+    path: str | Path, arrays: Iterable[np.ndarray], describe: Callable[[], dict]
+) -> dict:
+    """Write uint16 arrays back to back to `path` and then its sidecar; return the sidecar.
+
+    The ids go to `<path>.part`, renamed over `path` only when complete; `describe()`, called once
+    every array is written, gives the sidecar's fields (it may raise to discard the file).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    n_tokens = 0
+    try:
+        with tmp.open("wb") as out:
+            for array in arrays:
+                array.astype(DTYPE, copy=False).tofile(out)
+                n_tokens += array.size
+        fields = describe()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+    meta = {
+        "format": "flat token ids",
+        "version": SIDECAR_VERSION,
+        "dtype": "uint16",
+        "num_tokens": int(n_tokens),
+        "num_docs": None,
+        "eot_id": None,
+        "tokenizer": None,
+        "source": None,
+        **fields,
+    }
+    sidecar_path(path).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return meta
 
 
-# Worker state: each process gets the tokenizer once, not with every chunk.
+def _identity(tokenizer: Tokenizer | None, name: str | None, identity: dict | None) -> dict | None:
+    if tokenizer is not None:
+        check_fits_uint16(tokenizer.vocab_size)
+    if identity is not None or tokenizer is None:
+        return identity
+    return tokenizer_identity(tokenizer, name)
+
+
+def write_token_ids(
+    ids: Iterable[int] | np.ndarray,
+    path: str | Path,
+    tokenizer: Tokenizer | None = None,
+    *,
+    name: str | None = None,
+    identity: dict | None = None,
+    eot_id: int | None = None,
+    source: str | None = None,
+) -> dict:
+    """Store token ids already in hand as a token file; return its sidecar.
+
+    Without a tokenizer (or its `identity`) the sidecar names none, and `open_tokens` can then not
+    check which tokenizer made the ids.
+    """
+    ident = _identity(tokenizer, name, identity)
+    array = to_uint16(ids)
+    fields = {"eot_id": eot_id, "tokenizer": ident, "source": source}
+    return _write_token_file(path, [array], lambda: fields)
+
+
+# Worker state: each process gets the tokenizer once, not with every job.
 _WORKER: dict[str, Any] = {}
+
+# A job is a list of documents (each encoded, then followed by the end-of-text id if there is
+# one) or a byte range (path, start, end) of a text file, encoded as it stands.
+Job = list[str] | tuple[str, int, int]
 
 
 def _init_worker(tokenizer: Tokenizer, eot_id: int | None) -> None:
-    _WORKER["tok"] = tokenizer
-    _WORKER["eot"] = eot_id
+    _WORKER["tokenizer"] = tokenizer
+    _WORKER["eot_id"] = eot_id
 
 
-def _encode_chunk(docs: list[str]) -> np.ndarray:
-    tok, eot = _WORKER["tok"], _WORKER["eot"]
+def _encode_job(job: Job) -> np.ndarray:
+    tokenizer, eot_id = _WORKER["tokenizer"], _WORKER["eot_id"]
+    if isinstance(job, tuple):
+        path, start, end = job
+        with open(path, "rb") as f:
+            f.seek(start)
+            text = f.read(end - start).decode("utf-8", errors="replace")
+        return to_uint16(tokenizer.encode(text))
     ids: list[int] = []
-    for doc in docs:
-        ids.extend(tok.encode(doc))
-        if eot is not None:
-            ids.append(eot)
-    arr = np.asarray(ids, dtype=np.int64)
-    if arr.size and (arr.min() < 0 or arr.max() > MAX_ID):
-        bad = int(arr.max() if arr.max() > MAX_ID else arr.min())
-        raise ValueError(f"token id {bad} is out of uint16 range [0, {MAX_ID}]")
-    return arr.astype(DTYPE)
+    for doc in job:
+        ids.extend(tokenizer.encode(doc))
+        if eot_id is not None:
+            ids.append(eot_id)
+    return to_uint16(ids)
+
+
+def _encode_in_order(
+    jobs: Iterable[Job], tokenizer: Tokenizer, eot_id: int | None, num_workers: int
+) -> Iterator[tuple[Job, np.ndarray]]:
+    """(job, ids) for every job, in order; with `num_workers > 1` encoded in a process pool with at
+    most `2 * num_workers` jobs in flight."""
+    _init_worker(tokenizer, eot_id)
+    jobs = iter(jobs)
+    try:
+        if num_workers <= 1:
+            for job in jobs:
+                yield job, _encode_job(job)
+            return
+        context = mp.get_context()
+        if context.get_start_method() == "fork":
+            # the first job is encoded here: forked workers inherit the tokenizer, its cache warm,
+            # without pickling it
+            first = next(jobs, None)
+            if first is None:
+                return
+            yield first, _encode_job(first)
+            pool = context.Pool(num_workers)
+        else:
+            pool = context.Pool(num_workers, _init_worker, (tokenizer, eot_id))
+        with pool:
+            pending: deque = deque()
+            for job in jobs:
+                pending.append((job, pool.apply_async(_encode_job, (job,))))
+                if len(pending) >= 2 * num_workers:
+                    done, result = pending.popleft()
+                    yield done, result.get()
+            while pending:
+                done, result = pending.popleft()
+                yield done, result.get()
+    finally:
+        _WORKER.clear()
 
 
 def _chunks(docs: Iterable[str], size: int) -> Iterator[list[str]]:
@@ -133,83 +259,90 @@ def write_tokens(
     total_docs: int | None = None,
     source: str | None = None,
 ) -> dict:
-    """Encode documents into a `uint16` token file and its sidecar; return the sidecar.
+    """Encode documents into a token file, each followed by `eot_id` when given; return the sidecar.
 
-    With `num_workers > 1` chunks of `chunk_docs` documents are encoded in a process pool, at most
-    `2 * num_workers` chunks in flight, and written in order.
+    With `num_workers > 1` chunks of `chunk_docs` documents are encoded in a process pool.
     """
-    _check_vocab(tokenizer)
-    if eot_id is not None and not 0 <= eot_id <= MAX_ID:
+    ident = _identity(tokenizer, name, identity)
+    if eot_id is not None and not 0 <= eot_id < UINT16_LIMIT:
         raise ValueError(f"eot_id {eot_id} is out of uint16 range")
-    ident = identity or tokenizer_identity(tokenizer, name)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    n_tokens = 0
     n_docs = 0
     bar = tqdm(total=total_docs, unit="doc", desc=f"tokenize {path.name}", disable=not progress)
+
+    def arrays() -> Iterator[np.ndarray]:
+        nonlocal n_docs
+        for chunk, ids in _encode_in_order(
+            _chunks(docs, chunk_docs), tokenizer, eot_id, num_workers
+        ):
+            n_docs += len(chunk)
+            bar.update(len(chunk))
+            yield ids
+
+    def describe() -> dict:
+        if n_docs == 0:
+            raise ValueError(f"no documents to tokenize for {path}")
+        fields = {"num_docs": n_docs, "eot_id": eot_id, "tokenizer": ident, "source": source}
+        return fields
+
     try:
-        with tmp.open("wb") as out:
-            if num_workers <= 1:
-                _init_worker(tokenizer, eot_id)
-                results: Iterator[tuple[int, np.ndarray]] = (
-                    (len(c), _encode_chunk(c)) for c in _chunks(docs, chunk_docs)
-                )
-                for n, arr in results:
-                    arr.tofile(out)
-                    n_tokens += arr.size
-                    n_docs += n
-                    bar.update(n)
-            else:
-                ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-                with ctx.Pool(num_workers, _init_worker, (tokenizer, eot_id)) as pool:
-                    pending: deque = deque()
-                    for chunk in _chunks(docs, chunk_docs):
-                        pending.append((len(chunk), pool.apply_async(_encode_chunk, (chunk,))))
-                        while len(pending) >= 2 * num_workers:
-                            n, res = pending.popleft()
-                            arr = res.get()
-                            arr.tofile(out)
-                            n_tokens += arr.size
-                            n_docs += n
-                            bar.update(n)
-                    while pending:
-                        n, res = pending.popleft()
-                        arr = res.get()
-                        arr.tofile(out)
-                        n_tokens += arr.size
-                        n_docs += n
-                        bar.update(n)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        return _write_token_file(path, arrays(), describe)
     finally:
         bar.close()
-    if n_docs == 0:
-        tmp.unlink(missing_ok=True)
-        raise ValueError(f"no documents to tokenize for {path}")
-    os.replace(tmp, path)
-    meta = {
-        "format": "flat token ids",
-        "version": SIDECAR_VERSION,
-        "dtype": "uint16",
-        "num_tokens": int(n_tokens),
-        "num_docs": int(n_docs),
-        "eot_id": eot_id,
-        "tokenizer": ident,
-        "source": source,
-    }
-    sidecar_path(path).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    return meta
 
 
 def write_tokens_from_file(
-    text_path: str | Path, path: str | Path, tokenizer: Tokenizer, *, mode: str = "auto", **kw: Any
+    text_path: str | Path,
+    path: str | Path,
+    tokenizer: Tokenizer,
+    *,
+    name: str | None = None,
+    identity: dict | None = None,
+    num_workers: int | None = None,
+    chunk_bytes: int = 1 << 20,
+    progress: bool = True,
 ) -> dict:
-    """Tokenize the stories of a text file (see `loaders.iter_stories`) into a token file."""
-    from course_lib.data.loaders import iter_stories
+    """Encode a UTF-8 text file as it stands (special tokens in it become their ids) into a token
+    file; return the sidecar.
 
-    return write_tokens(iter_stories(text_path, mode), path, tokenizer, source=str(text_path), **kw)
+    The file is cut into byte ranges where encoding them apart gives the same ids as encoding the
+    whole text (`find_chunk_boundaries`), encoded by `num_workers` processes (default: every CPU).
+    """
+    from course_lib.tokenizer.pretokenizer import find_chunk_boundaries
+
+    ident = _identity(tokenizer, name, identity)
+    text_path = Path(text_path)
+    if not text_path.is_file():
+        raise FileNotFoundError(f"text file not found: {text_path}")
+    size = text_path.stat().st_size
+    if size == 0:
+        raise ValueError(f"text file is empty: {text_path}")
+    workers = num_workers or os.cpu_count() or 1
+    n_chunks = workers * -(-size // (chunk_bytes * workers))  # a multiple of workers: balanced
+    specials = getattr(tokenizer, "special_tokens", ())
+    bounds = find_chunk_boundaries(text_path, n_chunks, specials)
+    jobs = [(str(text_path), a, b) for a, b in zip(bounds, bounds[1:])]
+    bar = tqdm(
+        total=size,
+        unit="B",
+        unit_scale=True,
+        desc=f"tokenize {text_path.name}",
+        disable=not progress,
+    )
+
+    def arrays() -> Iterator[np.ndarray]:
+        for (_, start, end), ids in _encode_in_order(
+            jobs, tokenizer, None, min(workers, len(jobs))
+        ):
+            bar.update(end - start)
+            yield ids
+
+    try:
+        return _write_token_file(
+            path, arrays(), lambda: {"tokenizer": ident, "source": str(text_path)}
+        )
+    finally:
+        bar.close()
 
 
 def read_sidecar(path: str | Path) -> dict:
@@ -247,6 +380,11 @@ def open_tokens(
     want = identity or (tokenizer_identity(tokenizer, name) if tokenizer is not None else None)
     if want is not None:
         have = meta["tokenizer"]
+        if have is None:
+            raise ValueError(
+                f"{path} records no tokenizer, so it cannot be checked against "
+                f"{want.get('name')!r}: re-tokenize the data with this tokenizer"
+            )
         if have.get("sha256") != want.get("sha256") or have.get("vocab_size") != want.get(
             "vocab_size"
         ):

@@ -3,12 +3,6 @@
 The exercises (the slow, readable versions) live in `course_lib.tokenizer.teaching`.
 """
 
-from course_lib.tokenizer.arrays import (
-    check_fits_uint16,
-    encode_file_to_bin,
-    load_tokens,
-    to_uint16,
-)
 from course_lib.tokenizer.gpt2 import (
     bytes_to_unicode,
     load_gpt2_tokenizer,
@@ -27,11 +21,8 @@ __all__ = [
     "SentencePieceTokenizer",
     "Tokenizer",
     "bytes_to_unicode",
-    "check_fits_uint16",
     "count_pretokens",
-    "encode_file_to_bin",
     "load_gpt2_tokenizer",
-    "load_tokens",
     "load_vocab_and_merges",
     "pretokenize",
     "save_hf_tokenizer",
@@ -39,7 +30,6 @@ __all__ = [
     "tiktoken_encoding",
     "to_hf_json",
     "to_hf_tokenizer",
-    "to_uint16",
     "train_bpe",
     "train_bpe_from_counts",
     "train_sentencepiece",

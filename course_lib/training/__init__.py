@@ -1,7 +1,6 @@
 """Module 05: training — loss, AdamW, schedules, clipping, checkpoints and the training loop."""
 
 from course_lib.training.adamw import AdamW, param_groups
-from course_lib.training.batches import get_batch, iter_sequential_batches
 from course_lib.training.checkpoint import load_checkpoint, save_checkpoint
 from course_lib.training.clipping import clip_grad_norm
 from course_lib.training.config import TrainConfig
@@ -19,8 +18,6 @@ __all__ = [
     "clip_grad_norm",
     "cosine_schedule",
     "cross_entropy",
-    "get_batch",
-    "iter_sequential_batches",
     "load_checkpoint",
     "param_groups",
     "perplexity",

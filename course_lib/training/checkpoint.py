@@ -34,14 +34,16 @@ def unwrap_model(model: nn.Module) -> nn.Module:
             return model
 
 
-def _jsonable(obj: Any, what: str) -> Any:
+def json_roundtrip(obj: Any, what: str) -> Any:
+    """`obj` as JSON gives it back (tuples become lists); a ValueError naming `what` if it can't."""
     try:
         return json.loads(json.dumps(obj))
     except (TypeError, ValueError) as err:
         raise ValueError(f"{what} must be JSON-serializable for a checkpoint: {err}") from err
 
 
-def _config_dict(config: Any) -> dict[str, Any] | None:
+def config_to_dict(config: Any) -> dict[str, Any] | None:
+    """A config as a plain dict: None and dicts as they are, else its `.to_dict()`."""
     if config is None or isinstance(config, dict):
         return config
     if hasattr(config, "to_dict"):
@@ -82,12 +84,19 @@ def optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, Tenso
                 tensors[f"optimizer/{idx}/{key}"] = value.detach().cpu().contiguous()
             else:
                 scalars.setdefault(str(idx), {})[key] = value
-    meta = {"param_groups": state["param_groups"], "scalars": scalars}
-    return tensors, _jsonable(meta, "optimizer param_groups and state")
+    # JSON has no tuples: note which group settings were tuples (AdamW's betas) to restore them
+    tuples = [
+        [i, key]
+        for i, group in enumerate(state["param_groups"])
+        for key, value in group.items()
+        if isinstance(value, tuple)
+    ]
+    meta = {"param_groups": state["param_groups"], "scalars": scalars, "tuples": tuples}
+    return tensors, json_roundtrip(meta, "optimizer param_groups and state")
 
 
 def optimizer_state(tensors: dict[str, Tensor], meta: dict) -> dict[str, Any]:
-    """Inverse of `optimizer_tensors`: an optimizer state dict."""
+    """Inverse of `optimizer_tensors`: the optimizer's state dict, with its types."""
     state: dict[int, dict[str, Any]] = {}
     for idx, values in meta["scalars"].items():
         state.setdefault(int(idx), {}).update(values)
@@ -95,7 +104,10 @@ def optimizer_state(tensors: dict[str, Tensor], meta: dict) -> dict[str, Any]:
         if name.startswith("optimizer/"):
             _, idx, key = name.split("/", 2)
             state.setdefault(int(idx), {})[key] = t
-    return {"state": state, "param_groups": meta["param_groups"]}
+    groups = [dict(group) for group in meta["param_groups"]]
+    for i, key in meta.get("tuples", []):
+        groups[i][key] = tuple(groups[i][key])
+    return {"state": state, "param_groups": groups}
 
 
 def rng_tensors() -> tuple[dict[str, Tensor], dict]:
@@ -107,7 +119,7 @@ def rng_tensors() -> tuple[dict[str, Tensor], dict]:
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
     tensors["rng/numpy"] = torch.from_numpy(keys.astype(np.int64))
     meta = {"python": random.getstate(), "numpy": [kind, int(pos), int(has_gauss), float(gauss)]}
-    return tensors, _jsonable(meta, "RNG state")
+    return tensors, json_roundtrip(meta, "RNG state")
 
 
 def restore_rng(tensors: dict[str, Tensor], meta: dict) -> None:
@@ -134,12 +146,14 @@ def digest(tensors: dict[str, Tensor]) -> str:
     return h.hexdigest()
 
 
-def _fsync(path: Path) -> None:
+def fsync_file(path: Path) -> None:
+    """Wait until the file's bytes are on disk, not only in the operating system's cache."""
     with open(path, "r+b") as f:
         os.fsync(f.fileno())
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Wait until a folder's entries (a rename in it) are on disk; a no-op where impossible."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:  # not possible on Windows; the rename is still atomic there
@@ -171,8 +185,8 @@ def save_checkpoint(
     meta: dict[str, Any] = {
         "format": FORMAT,
         "step": int(step),
-        "model_config": _config_dict(model_config),
-        "train_config": _config_dict(train_config),
+        "model_config": config_to_dict(model_config),
+        "train_config": config_to_dict(train_config),
         "extra": extra or {},
         "aliases": aliases,
     }
@@ -184,15 +198,15 @@ def save_checkpoint(
     rng, meta["rng"] = rng_tensors()
     tensors.update(rng)
     meta["digest"] = digest(tensors)
-    metadata = {META_KEY: json.dumps(_jsonable(meta, "checkpoint metadata"))}
+    metadata = {META_KEY: json.dumps(json_roundtrip(meta, "checkpoint metadata"))}
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         save_file(tensors, str(tmp), metadata=metadata)
-        _fsync(tmp)  # the bytes are on disk before the rename makes them visible
+        fsync_file(tmp)  # the bytes are on disk before the rename makes them visible
         os.replace(tmp, path)  # atomic: readers see the old file or the new one, never half
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
     return path
@@ -231,7 +245,7 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, Tensor], dict[str, Any]
 
 def check_config(saved: dict[str, Any] | None, expected: Any, path: str | Path = "") -> None:
     """Raise a ValueError naming every field where the saved model config differs."""
-    expected = _jsonable(_config_dict(expected), "model config")
+    expected = json_roundtrip(config_to_dict(expected), "model config")
     if saved is None or expected is None:
         return
     diffs = [
@@ -266,7 +280,8 @@ def load_model_tensors(
     model.load_state_dict(saved)
 
 
-def _check_optimizer(optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
+def check_optimizer_state(optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
+    """Raise a ValueError unless a saved optimizer state fits `optimizer` (group sizes, shapes)."""
     saved = [len(g["params"]) for g in state["param_groups"]]
     here = [len(g["params"]) for g in optimizer.param_groups]
     if saved != here:
@@ -304,7 +319,7 @@ def load_checkpoint(
         if "optimizer" not in meta:
             raise ValueError(f"checkpoint {path} holds no optimizer state")
         state = optimizer_state(tensors, meta["optimizer"])
-        _check_optimizer(optimizer, state)
+        check_optimizer_state(optimizer, state)
         optimizer.load_state_dict(state)
     if scheduler is not None and "scheduler" in meta:
         scheduler.load_state_dict(meta["scheduler"])

@@ -11,7 +11,10 @@ import yaml
 from course_lib.training.schedules import SCHEDULES
 
 OPTIMIZERS = ("adamw", "torch_adamw", "sgd")
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+# The same names mean the same thing in `course_lib.accounting.memory.PRECISIONS`: "fp32" trains in
+# float32 throughout, "amp_bf16"/"amp_fp16" keep float32 weights, gradients and optimizer state and
+# run the forward pass under torch.autocast in bfloat16/float16 (float16 with a gradient scaler).
+PRECISIONS = ("auto", "fp32", "amp_bf16", "amp_fp16")
 ON_DIVERGENCE = ("stop", "raise")
 
 
@@ -38,7 +41,7 @@ class TrainConfig:
     momentum: float = 0.9  # sgd only
     grad_clip: float | None = 1.0  # None or 0: no clipping (the norm is still logged)
     device: str = "auto"
-    precision: str = "auto"  # auto: bf16 (or fp16) autocast on CUDA, fp32 elsewhere
+    precision: str = "auto"  # auto: amp_bf16 (amp_fp16 without bfloat16) on CUDA, fp32 elsewhere
     compile: bool = False
     activation_checkpointing: bool = False
     eval_interval: int = 100  # 0: validate only at the end

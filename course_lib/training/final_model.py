@@ -21,9 +21,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_lib.data.samplers import sequential_batches
 from course_lib.model import ModelConfig, TransformerLM
 from course_lib.tokenizer import Tokenizer
-from course_lib.training.batches import iter_sequential_batches
 from course_lib.training.checkpoint import (
     load_model_tensors,
     read_checkpoint,
@@ -252,7 +252,7 @@ def score_stories(
     end_of_text: str = "<|endoftext|>",
     batch_size: int = 16,
 ) -> HeldOutScore:
-    """Mean cross-entropy over non-overlapping windows of the stories, each ended by end_of_text."""
+    """Mean cross-entropy of the stories, each ended by end_of_text, over `sequential_batches`."""
     if not stories:
         raise ValueError("no stories to score")
     if end_of_text not in tokenizer.special_ids:
@@ -266,7 +266,7 @@ def score_stories(
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
-    for x, y in iter_sequential_batches(tokens, batch_size, context_length, device):
+    for x, y in sequential_batches(tokens, batch_size, context_length, device):
         total += float(cross_entropy(model(x).float(), y, reduction="sum"))
         count += y.numel()
     model.train(was_training)

@@ -9,7 +9,8 @@ from torch import Tensor
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check(logits: Tensor, targets: Tensor, reduction: str) -> None:
+def check_loss_inputs(logits: Tensor, targets: Tensor, reduction: str) -> None:
+    """Raise a ValueError unless targets are shaped like logits without vocab, reduction known."""
     if logits.ndim < 1 or targets.shape != logits.shape[:-1]:
         raise ValueError(
             f"targets shape {tuple(targets.shape)} must equal logits shape without its last "
@@ -23,7 +24,7 @@ def cross_entropy(
     logits: Tensor, targets: Tensor, ignore_index: int = -100, reduction: str = "mean"
 ) -> Tensor:
     """Negative log-likelihood of `targets` under softmax(`logits`) over any leading shape."""
-    _check(logits, targets, reduction)
+    check_loss_inputs(logits, targets, reduction)
     ### BEGIN SOLUTION
     if logits.dtype in (torch.float16, torch.bfloat16):
         logits = logits.float()  # the log-sum-exp needs more precision than half gives
@@ -53,7 +54,7 @@ def fast_cross_entropy(
     logits: Tensor, targets: Tensor, ignore_index: int = -100, reduction: str = "mean"
 ) -> Tensor:
     """Same as `cross_entropy` through torch's fused kernel: what the trainer uses for speed."""
-    _check(logits, targets, reduction)
+    check_loss_inputs(logits, targets, reduction)
     if logits.dtype in (torch.float16, torch.bfloat16):
         logits = logits.float()
     loss = F.cross_entropy(

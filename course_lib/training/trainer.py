@@ -8,6 +8,7 @@ therefore see the same data as one process accumulating two micro-steps.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 import warnings
@@ -24,8 +25,8 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.checkpoint import checkpoint
 from tqdm import tqdm
 
+from course_lib.data.samplers import TokenSource, get_batch, sequential_batches, token_array
 from course_lib.training.adamw import AdamW, param_groups
-from course_lib.training.batches import get_batch, iter_sequential_batches
 from course_lib.training.checkpoint import load_checkpoint, save_checkpoint, unwrap_model
 from course_lib.training.clipping import clip_grad_norm, global_grad_norm
 from course_lib.training.config import TrainConfig
@@ -88,9 +89,11 @@ def autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
         return None
     if precision == "auto":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
-        raise ValueError("precision='bf16' asked for, but this GPU has no bfloat16: use 'fp16'")
-    return torch.bfloat16 if precision == "bf16" else torch.float16
+    if precision == "amp_bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ValueError(
+            "precision='amp_bf16' asked for, but this GPU has no bfloat16: use 'amp_fp16'"
+        )
+    return torch.bfloat16 if precision == "amp_bf16" else torch.float16
 
 
 def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -168,8 +171,8 @@ class Trainer:
         self,
         model: nn.Module,
         config: TrainConfig,
-        train_data: np.ndarray | BatchSource,
-        val_data: np.ndarray | ValSource | None = None,
+        train_data: TokenSource | BatchSource,
+        val_data: TokenSource | ValSource | None = None,
         *,
         out_dir: str | Path | None = None,
         model_config: Any | None = None,
@@ -214,9 +217,10 @@ class Trainer:
         self._wall_offset = 0.0
 
     # data
-    def _train_source(self, data: np.ndarray | BatchSource) -> BatchSource:
+    def _train_source(self, data: TokenSource | BatchSource) -> BatchSource:
         if callable(data):
             return data
+        data = token_array(data)
         cfg = self.config
         if len(data) < cfg.batch_size * cfg.context_length + 1:
             raise ValueError(
@@ -225,17 +229,19 @@ class Trainer:
             )
         return lambda g: get_batch(data, cfg.batch_size, cfg.context_length, self.device, g)
 
-    def _val_source(self, data: np.ndarray | ValSource | None) -> ValSource | None:
+    def _val_source(self, data: TokenSource | ValSource | None) -> ValSource | None:
         if data is None or callable(data):
             return data
+        data = token_array(data)
         cfg = self.config
         if len(data) <= cfg.context_length:
             raise ValueError(
                 f"validation data holds {len(data)} tokens, fewer than one window of "
                 f"context_length + 1 = {cfg.context_length + 1}"
             )
-        return lambda: iter_sequential_batches(
-            data, cfg.batch_size, cfg.context_length, self.device, cfg.eval_batches
+        return lambda: itertools.islice(
+            sequential_batches(data, cfg.batch_size, cfg.context_length, self.device),
+            cfg.eval_batches,
         )
 
     def micro_batches(self, step: int) -> Iterator[tuple[Tensor, Tensor]]:
@@ -330,7 +336,7 @@ class Trainer:
         if not math.isfinite(loss):
             return (
                 f"loss is {loss} at step {step} (lr {lr:.3g}, grad norm {norm:.3g}): training "
-                "diverged; lower the learning rate, add warmup or clipping, or use bf16/fp32"
+                "diverged; lower the learning rate, add warmup or clipping, or use amp_bf16 or fp32"
             )
         if not math.isfinite(norm) and self.scaler is None:
             return (
@@ -489,8 +495,8 @@ class Trainer:
 def train(
     model: nn.Module,
     config: TrainConfig,
-    train_data: np.ndarray | BatchSource,
-    val_data: np.ndarray | ValSource | None = None,
+    train_data: TokenSource | BatchSource,
+    val_data: TokenSource | ValSource | None = None,
     **kwargs: Any,
 ) -> TrainResult:
     """Build a `Trainer` and run it: the one-call entry point for notebooks and scripts."""

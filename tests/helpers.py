@@ -1,4 +1,8 @@
-"""A tiny causal Transformer LM for tests and quick demos of the trainer (not the course model)."""
+"""Test helpers: a tiny causal Transformer LM for the trainer, optimizer and checkpoint tests.
+
+It is not the course model (module 04's `TransformerLM`): plain torch layers, so the training
+tests do not depend on module 04's answers, and small enough for a 2-core CPU.
+"""
 
 from __future__ import annotations
 
