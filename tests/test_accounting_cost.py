@@ -1,12 +1,14 @@
-"""Module 06 hardware table, MFU and training time, the 10-605 cost estimate and Chinchilla sizes,
-against numbers derived by hand in the comments."""
+"""Module 06 hardware table, MFU and training time, the 10-605 cost estimate, the FLOP-budget planner
+(shown to students in a given cell) and Chinchilla sizes, against numbers derived by hand."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 import torch
 
-from course_lib.accounting.budget import chinchilla_optimal, chinchilla_tokens
+from course_lib.accounting.budget import chinchilla_optimal, chinchilla_tokens, plan_budget
 from course_lib.accounting.cost import (
     cost_estimate,
     time_steps,
@@ -107,3 +109,27 @@ def test_chinchilla():
     assert chinchilla_optimal(1e15)[0] == pytest.approx(2.887e6, rel=1e-3)
     with pytest.raises(ValueError, match="compute_flops must be positive"):
         chinchilla_optimal(0)
+
+
+@pytest.mark.parametrize("budget", [1e15, 1e17])
+def test_budget_plans_fit_and_favour_chinchilla_ratios(budget):
+    plans = plan_budget(budget, batch_size=32, context_length=128, vocab_size=10_000)
+    assert plans
+    for plan in plans:
+        assert plan.flops <= budget
+        assert plan.flops == plan.steps * 32 * 128 * plan.flops_per_token
+        # one more step would overshoot
+        assert plan.flops + 32 * 128 * plan.flops_per_token > budget
+    ratios = [abs(math.log(p.tokens_per_param / 20)) for p in plans]
+    assert ratios == sorted(ratios)
+    best_n, _ = chinchilla_optimal(budget)
+    assert plans[0].n_params == pytest.approx(best_n, rel=0.5)
+
+
+def test_budget_errors():
+    with pytest.raises(ValueError, match="no config in the grid"):
+        plan_budget(1e9, batch_size=32, context_length=128, vocab_size=10_000)
+    with pytest.raises(ValueError, match="flop_rule='7N'"):
+        plan_budget(1e15, 32, 128, 10_000, flop_rule="7N")
+    six_n = plan_budget(1e15, 32, 128, 10_000, flop_rule="6N")
+    assert all(p.flops_per_token == 6 * p.n_params for p in six_n)

@@ -32,7 +32,7 @@ from course_lib.training.checkpoint import (
 )
 from course_lib.training.config import TrainConfig
 from course_lib.training.flops import training_flops_per_token
-from course_lib.training.losses import cross_entropy
+from course_lib.training.losses import fast_cross_entropy
 
 FINAL_BUDGET_FLOPS = 1.2e13  # training FLOPs allowed for module 05's final model
 FINAL_THRESHOLD = 0.25  # nats per byte of held-out story text for full marks
@@ -267,7 +267,7 @@ def score_stories(
     model.eval()
     total, count = 0.0, 0
     for x, y in sequential_batches(tokens, batch_size, context_length, device):
-        total += float(cross_entropy(model(x).float(), y, reduction="sum"))
+        total += float(fast_cross_entropy(model(x), y, reduction="sum"))
         count += y.numel()
     model.train(was_training)
     n_bytes = sum(len(s.encode("utf-8")) for s in stories)
