@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -22,12 +23,26 @@ def _text(pdf: Path) -> str:
     return " ".join(out.stdout.split())
 
 
+def _plain(markdown: str) -> str:
+    """Markdown as pdftotext reads it back: no code ticks, emphasis or math dollars."""
+    return " ".join(re.sub(r"[`*$]", "", markdown).split())
+
+
 def test_answer_key_report_contains_the_answers(tmp_path: Path) -> None:
     pdfs = reports.build_reports(reports.sources_from_repo(), tmp_path)
     text = _text(pdfs["01_unicode"])
     assert "NULL control character" in text
     assert "Self-synchronising and ASCII-compatible" in text
     assert "not found: run the notebook first" in text  # the source notebook has no figures
+    # the questions, their points and the headings come from the notebook
+    assert "Module 01 — Unicode and bytes" in text and "1. The character chr(0)" in text
+    for question in reports.written_questions(SOURCE).values():
+        assert question.label in text
+        assert " ".join(_plain(question.text).split()[:8]) in text
+    # placeholders of answers the source notebook cannot fill say which metric they need
+    text = _text(pdfs["03_data"])
+    assert "[not measured: policies.truncate.docs_dropped]" in text
+    assert "Question 5.3 (4 points)" in text
 
 
 def test_executed_run_report_has_figure_and_metrics(executed_run, tmp_path: Path) -> None:
@@ -36,6 +51,12 @@ def test_executed_run_report_has_figure_and_metrics(executed_run, tmp_path: Path
     text = _text(pdfs["01_unicode"])
     assert "Figure 1: Bytes per character" in text and "not found" not in text
     assert "UTF-8 615 bytes" in text
+    for module, pdf in pdfs.items():  # every placeholder of the answer key is filled by the run
+        assert "[not measured" not in _text(pdf), module
+    metrics = json.loads((run_dir / "03_data" / reports.METRICS_FILE).read_text())
+    truncate = metrics["policies"]["truncate"]
+    expected = f"{truncate['docs_dropped']:,} of the {metrics['policy_docs']:,} stories are dropped"
+    assert expected in _text(pdfs["03_data"])
     images = subprocess.run(
         ["pdfimages", "-list", str(pdfs["01_unicode"])], capture_output=True, text=True
     )
@@ -46,7 +67,7 @@ def test_student_answers_are_escaped_and_missing_ones_boxed(tmp_path: Path) -> N
     nb = nbformat.read(SOURCE, as_version=4)
     tricky = (
         "Costs 100% & more: $x^2$ for #1_a {b} ~ ^ \\\\ and `code_with_underscores`, "
-        "emoji 🌍 and 汉字.\n\n$$\\sum_{i=1}^n i = \\frac{n(n+1)}{2}$$"
+        "emoji 🌍 and 汉字, {{total_bytes.utf-8:,}} bytes.\n\n$$\\sum_{i=1}^n i = \\frac{n(n+1)}{2}$$"
     )
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -65,6 +86,7 @@ def test_student_answers_are_escaped_and_missing_ones_boxed(tmp_path: Path) -> N
     text = _text(pdfs["01_unicode"])
     assert "Costs 100% & more" in text and "#1_a {b}" in text and "code_with_underscores" in text
     assert "[U+1F30D]" in text and "[U+6C49]" in text
+    assert "[not measured: total_bytes.utf-8] bytes" in text  # no metrics.json beside it
     assert "No answer (utf8 why answer)" in text and "No answer (wrong decode answer)" in text
     assert "0xC3 0x28" in text  # the untouched answer is still there
 
@@ -86,7 +108,7 @@ def test_cli_report_on_a_single_notebook(tmp_path: Path) -> None:
         [
             str(Path(__import__("sys").executable)),
             "-m",
-            "course_lib",
+            "workbook",
             "report",
             "--notebook",
             str(nb),
@@ -106,4 +128,5 @@ def test_every_answer_cell_is_in_the_template_and_answered_in_the_key(
     in_template = set(re.findall(r'\\VAR\{answer\("(\w+)"\)\}', template))
     assert in_template == set(reports.written_answers(source.notebook))
     _, missing = reports.render_body(source, tmp_path)
-    assert [m for m in missing if not m.startswith("figure")] == []
+    # the source notebook has no run beside it: only figures and metrics are missing
+    assert [m for m in missing if not m.startswith(("figure ", "metric "))] == []
