@@ -26,7 +26,7 @@ from course_lib.accounting.params import param_counts
 from course_lib.accounting.presets import gpt2_config
 from course_lib.data.minhash import PRIME
 from course_lib.data.policies import IGNORE_INDEX
-from course_lib.data.tokens import MAX_ID
+from course_lib.data.tokens import UINT16_LIMIT
 from course_lib.training.final_model import FINAL_BUDGET_FLOPS, FINAL_THRESHOLD
 from workbook import reports
 from workbook.modules import TEMPLATE_DIR, source_notebooks
@@ -131,8 +131,8 @@ STATED_CONSTANTS = [
     ("05_training", "steps_answer", f"about {CHINCHILLA_TOKENS_PER_PARAM:g} training tokens per"),
     ("03_data", "q_collate", f"(−{-IGNORE_INDEX})"),
     ("03_data", "q_minhash", f"$p = 2^{{{PRIME.bit_length()}}} - 1$"),
-    ("02_tokenizers", "uint16_answer", f"the integers 0 to {MAX_ID:,}"),
-    ("03_data", "uint16_answer", f"the integers 0 to {MAX_ID:,}"),
+    ("02_tokenizers", "uint16_answer", f"the integers 0 to {UINT16_LIMIT - 1:,}"),
+    ("03_data", "uint16_answer", f"the integers 0 to {UINT16_LIMIT - 1:,}"),
     ("06_accounting", "q_cost_estimate", f"of steps {WINDOW[0]}–{WINDOW[1]}"),
     ("06_accounting", "q_cost_estimate", f"window=({WINDOW[0]}, {WINDOW[1]})"),
     ("06_accounting", "md_cost_run", f"of steps {WINDOW[0]}–{WINDOW[1]}"),
