@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import os
+import sys
 from collections.abc import Callable
 
 import ipywidgets as widgets
@@ -10,6 +12,28 @@ import ipywidgets as widgets
 from course_lib.unicode import utf8_breakdown
 
 Lengths = Callable[[str], dict[str, int]]
+FRONTEND_ENV = "WORKBOOK_LIVE_PLOT"  # "1"/"0" says a frontend is (not) attached, whatever else
+
+
+def in_notebook_frontend() -> bool:
+    """True inside a Jupyter kernel that a frontend (JupyterLab, VS Code, Colab) is attached to."""
+    # papermill runs the same kind of kernel headless; only a frontend's server sets the session
+    # variables checked here, so runs under papermill stay silent and draw no interactive widget
+    forced = os.environ.get(FRONTEND_ENV)
+    if forced is not None:
+        return forced.strip().lower() not in ("", "0", "false", "no")
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or type(shell).__name__ != "ZMQInteractiveShell":
+        return False
+    return bool(
+        os.environ.get("JPY_SESSION_NAME")
+        or os.environ.get("VSCODE_PID")
+        or "google.colab" in sys.modules
+    )
 
 
 def utf8_table_html(text: str, encoded_lengths: Lengths) -> str:

@@ -3,32 +3,9 @@
 from __future__ import annotations
 
 import io
-import os
-import sys
 import time
 
-LIVE_PLOT_ENV = "WORKBOOK_LIVE_PLOT"  # "1"/"0" forces the plot on or off
-
-
-def in_notebook_frontend() -> bool:
-    """True inside a Jupyter kernel that a frontend (JupyterLab, VS Code, Colab) is attached to."""
-    # papermill runs the same kind of kernel headless; only a frontend's server sets the session
-    # variables checked here, so runs under papermill stay silent
-    forced = os.environ.get(LIVE_PLOT_ENV)
-    if forced is not None:
-        return forced.strip().lower() not in ("", "0", "false", "no")
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    if shell is None or type(shell).__name__ != "ZMQInteractiveShell":
-        return False
-    return bool(
-        os.environ.get("JPY_SESSION_NAME")
-        or os.environ.get("VSCODE_PID")
-        or "google.colab" in sys.modules
-    )
+from course_lib.widgets import in_notebook_frontend
 
 
 class LivePlot:
