@@ -40,7 +40,13 @@ def test_solved_release_runs_on_the_students_library(
     final_model = run_dir / module / "final_model"  # module 05's, submitted with the notebook
     extra = {"final_model": final_model} if final_model.is_dir() else {}
     run = run_release(
-        module, course / "release" / module, tmp_path, True, profile="ci", extra_files=extra
+        module,
+        course / "release" / module,
+        tmp_path,
+        True,
+        profile="ci",
+        extra_files=extra,
+        cell_timeout=900,
     )
     assert not run.failure, f"the solved release of {module} stopped: {summary([run])}"
     assert run.imported_from, "the import probe saw no course_lib module"
@@ -53,7 +59,9 @@ def test_solved_release_runs_on_the_students_library(
 def test_untouched_release_fails_only_where_answers_are_missing(
     module: str, course: Path, tmp_path: Path
 ) -> None:
-    run = run_release(module, course / "release" / module, tmp_path, solved=False, profile="ci")
+    run = run_release(
+        module, course / "release" / module, tmp_path, False, profile="ci", cell_timeout=900
+    )
     assert run.errors, (
         f"the untouched release of {module} ran without an error: answers given away?"
     )
