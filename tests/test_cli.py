@@ -54,7 +54,7 @@ def test_a_failing_notebook_gives_nonzero_exit_and_keeps_its_traceback(tmp_path:
     _notebook(nbs / "02_broken/02_broken.ipynb", "raise RuntimeError('module broke on purpose')")
     _notebook(nbs / "03_after/03_after.ipynb", "print('ran')")
     run_dir = tmp_path / "run"
-    base = [sys.executable, "-m", "course_lib", "run", "--notebook-dir", str(nbs), "--no-reports"]
+    base = [sys.executable, "-m", "workbook", "run", "--notebook-dir", str(nbs), "--no-reports"]
     cmd = base + ["--run-dir", str(run_dir), "-p", "value", "7", "-p", "unused", "x"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 1, proc.stdout + proc.stderr

@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import papermill as pm
 from nbclient import NotebookClient
 
 from workbook.modules import NOTEBOOK_DIR, notebook_path
-from workbook.runner import load_profile, parameters_for, set_parameters
+from workbook.runner import execute, last_line, load_profile, parameters_for, set_parameters
 
 PROBE_TAG = "workbook-import-probe"
 NEEDS_ANSWERS = "needs-answers"  # tag of a cell that reads what an answer cell writes to disk
@@ -201,19 +200,8 @@ def run_release(
     start = time.perf_counter()
     out_path = folder / f"{module}.executed.ipynb"
     if solved:
-        try:
-            pm.execute_notebook(
-                str(nb_path),
-                str(out_path),
-                parameters=params,
-                cwd=str(folder),
-                progress_bar=False,
-                execution_timeout=cell_timeout,
-                kernel_name="python3",
-            )
-        except Exception as exc:  # the notebook raised, timed out or its kernel died
-            lines = [line for line in str(exc).strip().splitlines() if line.strip()]
-            run.failure = lines[-1] if lines else type(exc).__name__
+        error = execute(nb_path, out_path, params, folder, cell_timeout)
+        run.failure = "" if error is None else last_line(error)
         executed = nbformat.read(out_path, as_version=4)
     else:
         executed = set_parameters(nb, params)

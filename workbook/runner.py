@@ -60,6 +60,37 @@ def set_parameters(nb: nbformat.NotebookNode, params: dict[str, Any]) -> nbforma
     return nb
 
 
+def execute(
+    src: Path,
+    out: Path,
+    params: dict[str, Any],
+    cwd: Path,
+    cell_timeout: int | None = None,
+    progress: bool = False,
+) -> Exception | None:
+    """Run a notebook with papermill (the executed copy is written even when it fails); return
+    the exception that stopped it, or None."""
+    try:
+        pm.execute_notebook(
+            str(src),
+            str(out),
+            parameters=params,
+            cwd=str(cwd),
+            progress_bar=progress,
+            execution_timeout=cell_timeout,
+            kernel_name="python3",
+        )
+    except Exception as exc:  # the notebook raised, timed out or its kernel died
+        return exc
+    return None
+
+
+def last_line(error: Exception) -> str:
+    """The last non-empty line of an error's message (papermill puts the cell's error there)."""
+    lines = [line for line in str(error).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else type(error).__name__
+
+
 def run_modules(
     modules: list[str],
     run_dir: Path,
@@ -87,25 +118,14 @@ def run_modules(
         if "output_dir" in pm.inspect_notebook(str(src)):
             params["output_dir"] = str(out_dir.resolve())
         start = time.perf_counter()
-        try:
-            pm.execute_notebook(
-                str(src),
-                str(out_nb),
-                parameters=params,
-                cwd=str(out_dir),
-                progress_bar=progress,
-                execution_timeout=cell_timeout,
-                kernel_name="python3",
-            )
-            results.append(ModuleResult(module, "ok", time.perf_counter() - start, str(out_nb)))
-        except Exception as exc:  # the notebook raised, timed out or its kernel died
+        error = execute(src, out_nb, params, out_dir, cell_timeout, progress)
+        seconds = time.perf_counter() - start
+        if error is None:
+            results.append(ModuleResult(module, "ok", seconds, str(out_nb)))
+        else:
             failed = True
-            msg = str(exc).strip().splitlines()
-            summary = next((line for line in reversed(msg) if line.strip()), type(exc).__name__)
-            (out_dir / "error.txt").write_text("".join(traceback.format_exception(exc)))
-            results.append(
-                ModuleResult(module, "failed", time.perf_counter() - start, str(out_nb), summary)
-            )
+            (out_dir / "error.txt").write_text("".join(traceback.format_exception(error)))
+            results.append(ModuleResult(module, "failed", seconds, str(out_nb), last_line(error)))
     (run_dir / "summary.json").write_text(
         json.dumps(
             {
