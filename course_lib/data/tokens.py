@@ -282,8 +282,7 @@ def write_tokens(
     def describe() -> dict:
         if n_docs == 0:
             raise ValueError(f"no documents to tokenize for {path}")
-        fields = {"num_docs": n_docs, "eot_id": eot_id, "tokenizer": ident, "source": source}
-        return fields
+        return {"num_docs": n_docs, "eot_id": eot_id, "tokenizer": ident, "source": source}
 
     try:
         return _write_token_file(path, arrays(), describe)

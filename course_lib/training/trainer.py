@@ -220,23 +220,23 @@ class Trainer:
     def _train_source(self, data: TokenSource | BatchSource) -> BatchSource:
         if callable(data):
             return data
-        data = token_array(data)
         cfg = self.config
-        if len(data) < cfg.batch_size * cfg.context_length + 1:
+        n_tokens = len(token_array(data))  # a token file is opened again for every batch
+        if n_tokens < cfg.batch_size * cfg.context_length + 1:
             raise ValueError(
                 f"a batch of {cfg.batch_size}×{cfg.context_length} tokens is larger than the "
-                f"training data ({len(data)} tokens): lower batch_size or context_length"
+                f"training data ({n_tokens} tokens): lower batch_size or context_length"
             )
         return lambda g: get_batch(data, cfg.batch_size, cfg.context_length, self.device, g)
 
     def _val_source(self, data: TokenSource | ValSource | None) -> ValSource | None:
         if data is None or callable(data):
             return data
-        data = token_array(data)
         cfg = self.config
-        if len(data) <= cfg.context_length:
+        n_tokens = len(token_array(data))
+        if n_tokens <= cfg.context_length:
             raise ValueError(
-                f"validation data holds {len(data)} tokens, fewer than one window of "
+                f"validation data holds {n_tokens} tokens, fewer than one window of "
                 f"context_length + 1 = {cfg.context_length + 1}"
             )
         return lambda: itertools.islice(
