@@ -63,6 +63,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from workbook import sweep
+
+    df, out_dir = sweep.sweep(
+        args.spec,
+        backend=args.backend,
+        address=args.address,
+        max_concurrent=args.max_concurrent,
+        out=args.out,
+        gpus_per_trial=args.gpus_per_trial,
+    )
+    print()
+    print(sweep.summary_table(df))
+    print(f"\nsweep folder: {out_dir} (one run folder per trial)")
+    failed = sweep.failures(df, out_dir)
+    if failed:
+        print(f"\n{len(failed)} trial(s) failed; re-run the same command to run them again:")
+        print("\n".join(f"  {line}" for line in failed))
+        return 1
+    return 0
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     from course_lib.paths import EMBEDDED_DIR, ensure_embedded
 
@@ -204,6 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-reports", action="store_true", help="skip the PDF reports")
     p.add_argument("--notebook-dir", default=str(NOTEBOOK_DIR), help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("sweep", help="run a sweep spec: many training runs into one folder")
+    p.add_argument("spec", help="the sweep's YAML file (base config, grid and/or trials)")
+    p.add_argument("--backend", choices=["serial", "pool", "ray"], default="serial")
+    p.add_argument("--address", help="join the Ray cluster at this address (ray backend)")
+    p.add_argument("--max-concurrent", type=int, help="trials running at once (pool, ray)")
+    p.add_argument("--gpus-per-trial", type=float, default=0, help="GPUs per Ray task (ray)")
+    p.add_argument("--out", help="sweep folder (default runs/sweeps/<name>); re-runs resume it")
+    p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("data", help="build the embedded default data (offline, deterministic)")
     p.add_argument("--out", help="folder (default data/embedded)")
