@@ -76,12 +76,13 @@ def run_sweep(
     chosen = make_backend(
         backend, max_concurrent=max_concurrent, address=address, gpus_per_trial=gpus_per_trial
     )
+    spec = load_spec(spec)
     jobs, trials = plan(spec, out_dir, kinds)
     counts: Counter[str] = Counter({"skipped": len(trials) - len(jobs)})
     bar = tqdm(
         total=len(trials),
         initial=len(trials) - len(jobs),
-        desc=f"{Path(out_dir).name} ({chosen.name})",
+        desc=f"{spec.name} ({chosen.name})",
         unit="trial",
         disable=not progress,
     )
