@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 SPEC_KEYS = ("name", "kind", "base", "grid", "trials")
-_SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]+")
+_SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9._=+,-]+")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
