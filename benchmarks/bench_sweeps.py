@@ -7,7 +7,9 @@ all of them alike. The serial baseline runs in this process once per `--serial-t
 slower), and the fastest is the reference. The pool starts `--workers` processes (spawned, one torch thread each on 2
 cores) inside its measured time. Ray's start-up is measured on its own: `ray.init()` of a local
 instance, then the round trip of a first no-op task (a worker process started, course_lib
-shipped); the sweep on the warm instance follows, and the cold total adds the two.
+shipped); the sweep on the warm instance follows, and the cold total adds the two. Before all
+that, the cores free at the moment are measured (a fixed one-thread loop run by one process, then
+by `--workers` at once), since a busy machine caps what any backend can gain.
 
     .venv/bin/python benchmarks/bench_sweeps.py [--trials 12] [--steps 150] [--workers 2] [--serial-threads 1 2]
 """
@@ -15,6 +17,7 @@ shipped); the sweep on the warm instance follows, and the cold total adds the tw
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
 import tempfile
@@ -48,6 +51,26 @@ def spec(folder: Path, trials: int, steps: int) -> dict:
     }  # fmt: skip
 
 
+def busy_loop(n: int) -> float:
+    """Seconds for n small one-thread matmuls: the work of a tiny model, without the trainer."""
+    torch.set_num_threads(1)
+    a = torch.randn(64, 64)
+    start = time.perf_counter()
+    for _ in range(n):
+        a = torch.tanh(a @ a)
+    return time.perf_counter() - start
+
+
+def headroom(workers: int, n: int = 20_000) -> float:
+    """How many cores are free now: workers x one process's loop time / the slowest of `workers`
+    processes running it at once (2.0 on an idle 2-core machine with 2 workers)."""
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        pool.map(busy_loop, [1] * workers, chunksize=1)  # every worker started and warm
+        alone = pool.map(busy_loop, [n], chunksize=1)[0]
+        together = max(pool.map(busy_loop, [n] * workers, chunksize=1))
+    return workers * alone / together
+
+
 def noop() -> None:
     """A task that does nothing: its round trip is the cost of starting a Ray worker."""
 
@@ -76,6 +99,8 @@ def main() -> None:
     cores = os.cpu_count()
     print(f"{args.trials} trials of {args.steps} steps; {cores} cores, {args.workers} workers")
     print(f"load average before: {os.getloadavg()[0]:.2f}")
+    free = headroom(args.workers)
+    print(f"parallel headroom now: {free:.2f} of {args.workers} workers' worth of cores")
     with tempfile.TemporaryDirectory(prefix="bench-sweeps-") as tmp:
         root = Path(tmp)
         sweep = spec(root, args.trials, args.steps)
@@ -106,6 +131,7 @@ def main() -> None:
     print(f"{'backend':<40} {'seconds':>8} {'x serial':>9}")
     for name, seconds in times.items():
         print(f"{name:<40} {seconds:8.2f} {seconds / serial:9.2f}")
+    print(f"best possible with this headroom: {1 / free:.2f} x serial, start-up aside")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
