@@ -59,13 +59,22 @@ def _pool_worker_init(threads: int, gpus: Any) -> None:
 
 
 class PoolBackend(Backend):
-    """A local pool of `max_concurrent` worker processes (default: one per GPU, else per core)."""
+    """A local pool of `max_concurrent` worker processes (default: one per GPU, else per core),
+    each training with `threads_per_trial` torch threads (default: the cores shared out).
+
+    Workers are spawned, so a script (not a notebook) that runs a pool sweep must do so under
+    `if __name__ == "__main__":`, and a trial kind must be importable from a module.
+    """
 
     name = "pool"
 
-    def __init__(self, max_concurrent: int | None = None) -> None:
+    def __init__(
+        self, max_concurrent: int | None = None, threads_per_trial: int | None = None
+    ) -> None:
         _check_count(max_concurrent, "max_concurrent")
+        _check_count(threads_per_trial, "threads_per_trial")
         self.max_concurrent = max_concurrent
+        self.threads_per_trial = threads_per_trial
 
     def run(self, jobs: Sequence[TrialJob]) -> Iterator[TrialRecord]:
         """Execute the jobs in fresh worker processes, yielding records as trials finish."""
@@ -76,7 +85,7 @@ class PoolBackend(Backend):
         n_gpus = torch.cuda.device_count()  # asks the driver; this process keeps CUDA unused
         cores = os.cpu_count() or 1
         workers = min(self.max_concurrent or n_gpus or cores, len(jobs))
-        threads = max(1, cores // workers)
+        threads = self.threads_per_trial or max(1, cores // workers)
         context = multiprocessing.get_context("spawn")  # fork and torch's threads do not mix
         gpus = None
         if n_gpus:
