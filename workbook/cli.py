@@ -66,14 +66,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from workbook import sweep
 
-    df, out_dir = sweep.sweep(
-        args.spec,
-        backend=args.backend,
-        address=args.address,
-        max_concurrent=args.max_concurrent,
-        out=args.out,
-        gpus_per_trial=args.gpus_per_trial,
-    )
+    try:
+        df, out_dir = sweep.sweep(
+            args.spec,
+            backend=args.backend,
+            address=args.address,
+            max_concurrent=args.max_concurrent,
+            out=args.out,
+            gpus_per_trial=args.gpus_per_trial,
+        )
+    except KeyboardInterrupt:
+        print("\ninterrupted: run the same command again to run the trials left", file=sys.stderr)
+        return 130
     print()
     print(sweep.summary_table(df))
     print(f"\nsweep folder: {out_dir} (one run folder per trial)")

@@ -92,18 +92,22 @@ class PoolBackend(Backend):
             gpus = context.Queue()
             for i in range(workers):
                 gpus.put(i % n_gpus)
-        with ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             workers, mp_context=context, initializer=_pool_worker_init, initargs=(threads, gpus)
-        ) as pool:
+        )
+        try:
             pending: dict[Future, TrialJob] = {pool.submit(execute_trial, j): j for j in jobs}
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     job = pending.pop(future)
                     try:
-                        yield future.result()
+                        record = future.result()
                     except Exception as err:  # the worker died (killed, out of memory)
-                        yield _lost(job, err, "the pool worker running it died")
+                        record = _lost(job, err, "the pool worker running it died")
+                    yield record
+        finally:  # interrupted: trials not started yet stay pending for the next run
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _lost(job: TrialJob, err: BaseException, what: str) -> TrialRecord:
@@ -210,19 +214,23 @@ class RayBackend(Backend):
         threads = max(1, int(self.cpus_per_trial))
         limit = self.max_concurrent or len(jobs)
         queue, pending = list(jobs), {}
-        while queue or pending:
-            while queue and len(pending) < limit:
-                job = queue.pop(0)
-                pending[task.remote(job, threads)] = job
-            done, _ = ray.wait(list(pending), num_returns=1)
-            job = pending.pop(done[0])
-            try:
-                record, files = ray.get(done[0])
-            except ray.exceptions.RayError as err:  # worker or node lost, out of memory
-                yield _lost(job, err, "the Ray task running it failed")
-                continue
-            _unpack(files, job.run_dir)
-            yield record
+        try:
+            while queue or pending:
+                while queue and len(pending) < limit:
+                    job = queue.pop(0)
+                    pending[task.remote(job, threads)] = job
+                done, _ = ray.wait(list(pending), num_returns=1)
+                job = pending.pop(done[0])
+                try:
+                    record, files = ray.get(done[0])
+                except ray.exceptions.RayError as err:  # worker or node lost, out of memory
+                    record = _lost(job, err, "the Ray task running it failed")
+                else:
+                    _unpack(files, job.run_dir)
+                yield record
+        finally:  # interrupted: stop the tasks still out; their trials run again next time
+            for ref in pending:
+                ray.cancel(ref)
 
 
 def make_backend(
