@@ -307,20 +307,14 @@ def write_tokens_from_file(
     The file is cut into byte ranges where encoding them apart gives the same ids as encoding the
     whole text (`find_chunk_boundaries`), encoded by `num_workers` processes (default: every CPU).
     """
-    from course_lib.tokenizer.pretokenizer import find_chunk_boundaries
+    from course_lib.tokenizer.pretokenizer import plan_chunks
 
     ident = _identity(tokenizer, name, identity)
     text_path = Path(text_path)
-    if not text_path.is_file():
-        raise FileNotFoundError(f"text file not found: {text_path}")
-    size = text_path.stat().st_size
-    if size == 0:
-        raise ValueError(f"text file is empty: {text_path}")
-    workers = num_workers or os.cpu_count() or 1
-    n_chunks = workers * -(-size // (chunk_bytes * workers))  # a multiple of workers: balanced
     specials = getattr(tokenizer, "special_tokens", ())
-    bounds = find_chunk_boundaries(text_path, n_chunks, specials)
-    jobs = [(str(text_path), a, b) for a, b in zip(bounds, bounds[1:])]
+    workers, ranges = plan_chunks(text_path, specials, num_workers, chunk_bytes)
+    size = text_path.stat().st_size
+    jobs = [(str(text_path), a, b) for a, b in ranges]
     bar = tqdm(
         total=size,
         unit="B",

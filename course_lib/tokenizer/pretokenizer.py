@@ -180,6 +180,27 @@ def find_chunk_boundaries(
     return boundaries
 
 
+def plan_chunks(
+    path: str | os.PathLike,
+    special_tokens: Sequence[str] = (),
+    num_workers: int | None = None,
+    chunk_bytes: int = 1 << 20,
+    what: str = "text file",
+) -> tuple[int, list[tuple[int, int]]]:
+    """The worker count and the byte ranges of a non-empty UTF-8 file to process in parallel: about
+    `chunk_bytes` each, a multiple of the workers in number, cut by `find_chunk_boundaries`."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} not found: {path}")
+    size = path.stat().st_size
+    if size == 0:
+        raise ValueError(f"{what} is empty: {path}")
+    workers = num_workers or os.cpu_count() or 1
+    n_chunks = workers * -(-size // (chunk_bytes * workers))  # a multiple of workers: balanced
+    bounds = find_chunk_boundaries(path, n_chunks, special_tokens)
+    return workers, list(zip(bounds, bounds[1:]))
+
+
 def _next_boundary(f, target: int, size: int, special_re, specials: list[bytes]) -> int:
     """First safe boundary at or after target (size if none)."""
     window, margin = 1 << 20, max(map(len, specials), default=0) + 2

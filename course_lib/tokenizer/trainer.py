@@ -11,7 +11,7 @@ from pathlib import Path
 
 from course_lib.tokenizer.pretokenizer import (
     count_pretokens,
-    find_chunk_boundaries,
+    plan_chunks,
     validate_special_tokens,
 )
 
@@ -60,15 +60,8 @@ def count_pretokens_in_file(
 ) -> Counter[str]:
     """Pre-token counts of a UTF-8 file, counted in parallel over chunks cut at safe boundaries."""
     path = Path(input_path)
-    if not path.is_file():
-        raise FileNotFoundError(f"training text not found: {path}")
-    size = path.stat().st_size
-    if size == 0:
-        raise ValueError(f"training text is empty: {path}")
-    workers = num_workers or os.cpu_count() or 1
-    n_chunks = workers * -(-size // (chunk_bytes * workers))  # a multiple of workers: balanced
-    bounds = find_chunk_boundaries(path, n_chunks, special_tokens)
-    jobs = [(str(path), a, b, tuple(special_tokens)) for a, b in zip(bounds, bounds[1:])]
+    workers, ranges = plan_chunks(path, special_tokens, num_workers, chunk_bytes, "training text")
+    jobs = [(str(path), a, b, tuple(special_tokens)) for a, b in ranges]
     counts: Counter[str] = Counter()
     if workers == 1 or len(jobs) == 1:
         for job in jobs:
