@@ -30,9 +30,9 @@ def executed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
     from workbook.modules import available_modules
 
     run_dir = tmp_path_factory.mktemp("run")
-    # a cell that hangs fails the run after 15 minutes instead of stopping CI
+    # a cell that hangs fails the run after 30 minutes instead of stopping CI
     results = runner.run_modules(
-        available_modules(), run_dir, "embedded", progress=False, cell_timeout=900
+        available_modules(), run_dir, "embedded", progress=False, cell_timeout=1800
     )
     return run_dir, results
 

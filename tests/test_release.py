@@ -46,7 +46,7 @@ def test_solved_release_runs_on_the_students_library(
         True,
         profile="ci",
         extra_files=extra,
-        cell_timeout=900,
+        cell_timeout=1800,
     )
     assert not run.failure, f"the solved release of {module} stopped: {summary([run])}"
     assert run.imported_from, "the import probe saw no course_lib module"
@@ -60,7 +60,7 @@ def test_untouched_release_fails_only_where_answers_are_missing(
     module: str, course: Path, tmp_path: Path
 ) -> None:
     run = run_release(
-        module, course / "release" / module, tmp_path, False, profile="ci", cell_timeout=900
+        module, course / "release" / module, tmp_path, False, profile="ci", cell_timeout=1800
     )
     assert run.errors, (
         f"the untouched release of {module} ran without an error: answers given away?"
