@@ -78,3 +78,13 @@ def test_a_failing_notebook_gives_nonzero_exit_and_keeps_its_traceback(tmp_path:
 def test_unknown_module_is_a_usage_error(capsys: pytest.CaptureFixture) -> None:
     assert cli.main(["run", "99", "--no-reports"]) == 2
     assert "unknown module" in capsys.readouterr().err
+
+
+def test_set_parameters_edits_declared_names_and_refuses_others() -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell("steps = 10  # how many\nlr = 0.1"))
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    runner.set_parameters(nb, {"steps": 3})
+    assert nb.cells[0].source == "steps = 3\nlr = 0.1", nb.cells[0].source
+    with pytest.raises(ValueError, match="'stpes' is not a parameter"):
+        runner.set_parameters(nb, {"stpes": 3})

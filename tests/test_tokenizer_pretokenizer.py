@@ -123,3 +123,19 @@ def test_chunk_boundaries_keep_pretokens_and_special_tokens_whole(tmp_path):
     chunks = [data[a:b].decode("utf-8") for a, b in zip(bounds, bounds[1:])]
     split = [t for chunk in chunks for t in pieces_and_specials(chunk, specials)]
     assert split == pieces_and_specials(text, specials)
+
+
+def test_plan_chunks_covers_the_file_and_names_bad_input(tmp_path) -> None:
+    from course_lib.tokenizer.pretokenizer import plan_chunks
+
+    path = tmp_path / "t.txt"
+    path.write_text("once upon a time " * 5000)
+    workers, ranges = plan_chunks(path, (), num_workers=2, chunk_bytes=10_000)
+    assert workers == 2 and ranges[0][0] == 0 and ranges[-1][1] == path.stat().st_size
+    assert all(a < b for a, b in ranges), ranges
+    assert all(b == c for (_, b), (c, _) in zip(ranges, ranges[1:])), "ranges leave gaps"
+    (tmp_path / "empty.txt").write_text("")
+    with pytest.raises(ValueError, match="corpus is empty"):
+        plan_chunks(tmp_path / "empty.txt", what="corpus")
+    with pytest.raises(FileNotFoundError, match="corpus not found"):
+        plan_chunks(tmp_path / "missing.txt", what="corpus")
