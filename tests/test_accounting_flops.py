@@ -29,6 +29,7 @@ SMALL = dict(vocab_size=211, context_length=40, d_model=64, n_layers=2, n_heads=
 VARIANTS = [
     {},
     {"ffn": "gelu"},
+    {"ffn": "silu", "positions": "none"},
     {"positions": "learned", "norm": "layer", "tie_embeddings": True},
     {"fused_qkv": True, "parallel_layers": True},
     {"norm_position": "post", "norm": "none", "d_ff": 96},

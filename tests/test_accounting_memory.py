@@ -41,6 +41,8 @@ SMALL = dict(vocab_size=300, context_length=32, d_model=64, n_layers=2, n_heads=
 VARIANTS = [
     {},
     {"ffn": "gelu"},
+    {"ffn": "silu", "positions": "none"},
+    {"fast_attention": True, "ffn": "silu", "positions": "none"},
     {"norm": "layer"},
     {"norm": "none", "norm_position": "post"},
     {"positions": "learned", "tie_embeddings": True},

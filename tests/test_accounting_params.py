@@ -19,8 +19,8 @@ from course_lib.model import ModelConfig, TransformerLM
 VARIANTS = list(
     itertools.product(
         ("rms", "layer", "none"),  # norm
-        ("swiglu", "gelu"),  # ffn
-        ("rope", "learned"),  # positions
+        ("swiglu", "gelu", "silu"),  # ffn
+        ("rope", "learned", "none"),  # positions
         (False, True),  # parallel_layers
         (False, True),  # tie_embeddings
         (False, True),  # fused_qkv

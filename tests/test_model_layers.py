@@ -15,6 +15,7 @@ from course_lib.model.layers import (
     LayerNorm,
     Linear,
     RMSNorm,
+    SiLUMLP,
     SwiGLU,
     build_ffn,
     build_norm,
@@ -132,6 +133,18 @@ def test_gelu_mlp_matches_formula_with_torch_ops():
     x = torch.randn(2, 3, 16)
     expected = F.linear(F.gelu(F.linear(x, ffn.w1.weight)), ffn.w2.weight)
     torch.testing.assert_close(ffn(x), expected, **F32)
+
+
+def test_silu_mlp_matches_formula_with_torch_ops_and_matches_swiglu_parameters():
+    torch.manual_seed(0)
+    ffn = build_ffn("silu", 16, 64)
+    assert isinstance(ffn, SiLUMLP)
+    x = torch.randn(2, 3, 16)
+    expected = F.linear(F.silu(F.linear(x, ffn.w1.weight)), ffn.w2.weight)
+    torch.testing.assert_close(ffn(x), expected, **F32)
+    # d_ff 4d with two matrices holds as many weights as SwiGLU's three at 8d/3
+    silu_weights = sum(p.numel() for p in SiLUMLP(48, 4 * 48).parameters())
+    assert silu_weights == sum(p.numel() for p in SwiGLU(48, 8 * 48 // 3).parameters())
 
 
 def test_builders_reject_unknown_kinds():

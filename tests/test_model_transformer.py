@@ -28,6 +28,8 @@ VARIANTS = {
     "parallel": {"parallel_layers": True},
     "parallel_post": {"parallel_layers": True, "norm_position": "post"},
     "gelu": {"ffn": "gelu"},
+    "silu": {"ffn": "silu"},
+    "no_positions": {"positions": "none"},
     "learned_positions": {"positions": "learned"},
     "tied": {"tie_embeddings": True},
     "fused_qkv": {"fused_qkv": True},
@@ -142,7 +144,18 @@ def test_model_is_causal(name):
     assert not torch.allclose(model(changed)[:, 9:], model(ids)[:, 9:])
 
 
-@pytest.mark.parametrize("positions", ["rope", "learned"])
+def test_without_positions_the_last_output_ignores_the_order_of_earlier_tokens():
+    # one causal attention layer with no position signal sees the prefix as a set (NoPE)
+    torch.manual_seed(0)
+    model = TransformerLM(small_config(positions="none", n_layers=1)).eval()
+    ids = torch.randint(0, V, (1, 9))
+    shuffled = torch.cat([ids[:, :-1][:, torch.randperm(8)], ids[:, -1:]], dim=1)
+    torch.testing.assert_close(model(ids)[:, -1], model(shuffled)[:, -1], rtol=1e-5, atol=1e-5)
+    with_rope = TransformerLM(small_config(n_layers=1)).eval()
+    assert not torch.allclose(with_rope(ids)[:, -1], with_rope(shuffled)[:, -1], atol=1e-3)
+
+
+@pytest.mark.parametrize("positions", ["rope", "learned", "none"])
 def test_fast_attention_model_matches_teaching_model(positions):
     torch.manual_seed(0)
     slow = TransformerLM(small_config(positions=positions))

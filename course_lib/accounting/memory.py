@@ -117,6 +117,11 @@ def _norm_bytes(config: ModelConfig, p: Precision, consumers: int) -> int:
     return internals + (consumers if p.autocast else 1) * d * p.activations
 
 
+# tensors of width d_ff that one token's feed-forward saves for backward (hand-written SiLU and
+# exact GELU as in course_lib.model.layers; checked against autograd in the tests)
+FFN_SAVED_PER_DIM = {"swiglu": 5, "gelu": 4, "silu": 3}
+
+
 def layer_activation_bytes(
     config: ModelConfig, context_length: int | None = None, precision: str = "fp32"
 ) -> dict[str, int]:
@@ -139,7 +144,7 @@ def layer_activation_bytes(
             attn += (3 * d if config.fused_qkv else d) * act
     else:
         attn = (4 * d + 3 * h * seq + 2 * h) * act
-    ffn = (5 * f if config.ffn == "swiglu" else 4 * f) * act
+    ffn = FFN_SAVED_PER_DIM[config.ffn] * f * act
     constants = 0 if config.fast_attention else seq * seq * BOOL
     if config.positions == "rope":
         constants += 2 * seq * config.head_dim * act

@@ -13,7 +13,7 @@ from course_lib.accounting.checks import check_config
 from course_lib.model.config import ModelConfig
 
 NORM_PARAMS_PER_DIM = {"rms": 1, "layer": 2, "none": 0}
-FFN_MATRICES = {"swiglu": 3, "gelu": 2}
+FFN_MATRICES = {"swiglu": 3, "gelu": 2, "silu": 2}
 
 
 def param_counts(config: ModelConfig) -> dict[str, int]:

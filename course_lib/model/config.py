@@ -8,8 +8,8 @@ from typing import Any
 
 NORMS = ("rms", "layer", "none")
 NORM_POSITIONS = ("pre", "post")
-FFNS = ("swiglu", "gelu")
-POSITIONS = ("rope", "learned")
+FFNS = ("swiglu", "gelu", "silu")
+POSITIONS = ("rope", "learned", "none")
 
 
 @dataclass
@@ -21,9 +21,7 @@ class ModelConfig:
     d_model: int = 512
     n_layers: int = 4
     n_heads: int = 16
-    d_ff: int | None = (
-        None  # None: SwiGLU 8/3·d_model rounded up to a multiple of 64; GELU 4·d_model
-    )
+    d_ff: int | None = None  # None: SwiGLU 8/3·d_model up to a multiple of 64; GELU, SiLU 4·d_model
     rope_theta: float = 10_000.0
     norm: str = "rms"
     norm_position: str = "pre"

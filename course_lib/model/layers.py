@@ -132,6 +132,14 @@ class GELUMLP(nn.Module):
         return self.w2(gelu(self.w1(x)))
 
 
+class SiLUMLP(GELUMLP):
+    """The same two matrices with SiLU in between: w2(silu(w1 x)), SwiGLU without its gate."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Map (..., d_model) to (..., d_model) through a hidden layer of width d_ff."""
+        return self.w2(silu(self.w1(x)))
+
+
 def build_norm(kind: str, d_model: int, eps: float = 1e-5) -> nn.Module:
     """The norm a config names: 'rms', 'layer', or 'none' (identity, no parameters)."""
     if kind == "rms":
@@ -144,9 +152,11 @@ def build_norm(kind: str, d_model: int, eps: float = 1e-5) -> nn.Module:
 
 
 def build_ffn(kind: str, d_model: int, d_ff: int) -> nn.Module:
-    """The feed-forward a config names: 'swiglu' or 'gelu'."""
+    """The feed-forward a config names: 'swiglu', 'gelu' or 'silu'."""
     if kind == "swiglu":
         return SwiGLU(d_model, d_ff)
     if kind == "gelu":
         return GELUMLP(d_model, d_ff)
-    raise ValueError(f"ffn={kind!r}: expected one of 'swiglu', 'gelu'")
+    if kind == "silu":
+        return SiLUMLP(d_model, d_ff)
+    raise ValueError(f"ffn={kind!r}: expected one of 'swiglu', 'gelu', 'silu'")

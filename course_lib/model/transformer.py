@@ -11,7 +11,7 @@ from 0. The defaults build a LLaMA-style model (pre-norm RMSNorm, SwiGLU, RoPE, 
     layers.{i}.attn.qkv_proj.weight     (3 * d_model, d_model)      fused_qkv=True, rows [q; k; v]
     layers.{i}.attn.output_proj.weight  (d_model, d_model)
     layers.{i}.ln2.weight (and .bias)   (d_model,)                  like ln1; not parallel_layers
-    layers.{i}.ffn.w1.weight            (d_ff, d_model)             SwiGLU gate, or GELU up
+    layers.{i}.ffn.w1.weight            (d_ff, d_model)             SwiGLU gate, or GELU/SiLU up
     layers.{i}.ffn.w3.weight            (d_ff, d_model)             SwiGLU up (ffn="swiglu" only)
     layers.{i}.ffn.w2.weight            (d_model, d_ff)             down
     ln_final.weight (and .bias)         (d_model,)                  like ln1
@@ -83,7 +83,7 @@ class TransformerLM(nn.Module):
         rope = None
         if config.positions == "learned":
             self.position_embeddings = Embedding(config.context_length, config.d_model)
-        else:
+        elif config.positions == "rope":  # "none": no position signal but the causal mask
             rope = RotaryEmbedding(config.rope_theta, config.head_dim, config.context_length)
         self.layers = nn.ModuleList(TransformerBlock(config, rope) for _ in range(config.n_layers))
         self.ln_final = build_norm(config.norm, config.d_model, config.eps)
