@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 
-def describe(value: Any) -> str:
+def _shown(value: Any) -> str:
     """A short `type value` description of a value for error messages."""
     text = repr(value)
     if len(text) > 60:
@@ -32,14 +32,14 @@ def describe(value: Any) -> str:
 def check_type(name: str, value: Any, types: type | tuple[type, ...], expected: str) -> None:
     """Raise a TypeError unless `value` is an instance of `types` (described as `expected`)."""
     if not isinstance(value, types):
-        raise TypeError(f"{name} must be {expected}, got {describe(value)}")
+        raise TypeError(f"{name} must be {expected}, got {_shown(value)}")
 
 
 def check_int(name: str, value: Any, minimum: int | None = None) -> int:
     """`value` as an int; a TypeError for non-integers (bools, floats, strings), a ValueError below
     `minimum`."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer, got {describe(value)}")
+        raise TypeError(f"{name} must be an integer, got {_shown(value)}")
     value = int(value)
     if minimum is not None and value < minimum:
         bound = "positive" if minimum == 1 else f">= {minimum}"
@@ -50,11 +50,11 @@ def check_int(name: str, value: Any, minimum: int | None = None) -> int:
 def check_number(name: str, value: Any) -> float:
     """`value` as a float; a TypeError for strings, bools, None and other non-numbers."""
     if isinstance(value, str | bytes | bool) or value is None:
-        raise TypeError(f"{name} must be a number, got {describe(value)}")
+        raise TypeError(f"{name} must be a number, got {_shown(value)}")
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {describe(value)}") from None
+        raise TypeError(f"{name} must be a number, got {_shown(value)}") from None
 
 
 def check_positive(name: str, value: Any) -> None:
@@ -83,13 +83,15 @@ def check_str_list(name: str, value: Iterable[str] | None) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str | bytes):
-        raise TypeError(f"{name} must be a list of strings, got one string {value!r}: wrap it in [...]")
+        raise TypeError(
+            f"{name} must be a list of strings, got one string {value!r}: wrap it in [...]"
+        )
     if not isinstance(value, Iterable) or isinstance(value, Mapping):
-        raise TypeError(f"{name} must be a list of strings, got {describe(value)}")
+        raise TypeError(f"{name} must be a list of strings, got {_shown(value)}")
     items = list(value)
     for item in items:
         if not isinstance(item, str):
-            raise TypeError(f"{name} must hold strings, got {describe(item)}")
+            raise TypeError(f"{name} must hold strings, got {_shown(item)}")
     return items
 
 
