@@ -66,6 +66,18 @@ def parameter_defaults(notebook: Path) -> dict[str, Any]:
     return defaults
 
 
+def _number(text: str) -> int | float | None:
+    """`3`, `1_000` → int; `0.5`, `1e-3` → float; anything else → None."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        pass
+    try:
+        return float(text.strip())
+    except ValueError:
+        return None
+
+
 def convert_parameter(name: str, text: str, default: Any) -> Any:
     """A `-p NAME VALUE` value as the type of the notebook's default; a ValueError when it is not
     one (`-p batch_size abc`). `None`/`null` stand for None whatever the type."""
@@ -81,15 +93,15 @@ def convert_parameter(name: str, text: str, default: Any) -> Any:
             raise ValueError(problem.format("true or false"))
         return words[text.strip().lower()]
     if isinstance(default, int):
-        value = _value(text)
+        value = _number(text)
         if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
+            value = int(value)  # 1e3
+        if not isinstance(value, int):
             raise ValueError(problem.format("an integer"))
         return value
     if isinstance(default, float):
-        value = _value(text)
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        value = _number(text)
+        if value is None:
             raise ValueError(problem.format("a number"))
         return float(value)
     if isinstance(default, str):

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from course_lib.checks import write_text_atomic
 from course_lib.training.schedules import SCHEDULES
 
 OPTIMIZERS = ("adamw", "torch_adamw", "sgd")
@@ -129,6 +130,4 @@ class TrainConfig:
 
     def to_yaml(self, path: str | Path) -> Path:
         """Write the settings as YAML."""
-        path = Path(path)
-        path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
-        return path
+        return write_text_atomic(path, yaml.safe_dump(self.to_dict(), sort_keys=False))
