@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain
 
 from course_lib.checks import check_type
@@ -32,8 +32,17 @@ class Tokenizer:
         *,
         cache_size: int = 1 << 18,
     ) -> None:
+        check_type("vocab", vocab, Mapping, "a dict {id: bytes}")
+        if isinstance(merges, str | bytes | Mapping):
+            raise TypeError(
+                f"merges must be a list of (bytes, bytes) pairs, got {type(merges).__name__}"
+            )
         self.vocab: Vocab = dict(vocab)
-        self.merges: Merges = [(bytes(a), bytes(b)) for a, b in merges]
+        self.merges: Merges = []
+        for rank, merge in enumerate(merges):
+            if not (isinstance(merge, tuple | list) and len(merge) == 2):
+                raise TypeError(f"merge {rank} must be a (bytes, bytes) pair, got {merge!r}")
+            self.merges.append((bytes(merge[0]), bytes(merge[1])))
         self.special_tokens: list[str] = validate_special_tokens(special_tokens)
         self.cache_size = cache_size
 
