@@ -21,7 +21,12 @@ def shared_data_dir() -> Path | None:
 
 
 def ensure_embedded(out: Path = EMBEDDED_DIR, size_mb: float = 10.0, seed: int = 0) -> Path:
-    """Build the embedded default data into `out` unless it is already there with this size and seed."""
+    """Build the embedded default data into `out` unless it is already there with this size and seed.
+
+    A folder is only ever replaced when it is empty or a previous build (its `manifest.json` was
+    written by the generator and names every other file in it); anything else is a FileExistsError,
+    so pointing `out` at a folder of your own never deletes it.
+    """
     import json
     import shutil
     import tempfile
@@ -30,14 +35,18 @@ def ensure_embedded(out: Path = EMBEDDED_DIR, size_mb: float = 10.0, seed: int =
 
     out = Path(out)
     manifest = out / "manifest.json"
-    if manifest.exists():
-        m = json.loads(manifest.read_text())
-        if (m.get("seed"), m.get("size_mb"), m.get("version")) == (
+    if manifest.is_file():
+        try:
+            m = json.loads(manifest.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            m = {}  # a damaged manifest: check_replaceable_build decides
+        if isinstance(m, dict) and (m.get("seed"), m.get("size_mb"), m.get("version")) == (
             seed,
             size_mb,
             GENERATOR_VERSION,
         ):
             return out
+    check_replaceable_build(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".embedded-", dir=out.parent))
     try:
@@ -48,6 +57,39 @@ def ensure_embedded(out: Path = EMBEDDED_DIR, size_mb: float = 10.0, seed: int =
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def check_replaceable_build(out: Path, generator: str = "course_lib.data.embedded") -> None:
+    """Raise a FileExistsError unless `out` is missing, empty, or a build by `generator` whose
+    manifest names every other file in it (a folder the tooling owns and may replace)."""
+    import json
+
+    out = Path(out)
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise FileExistsError(f"{out} is a file, not a data folder: refusing to replace it")
+    present = sorted(p.name for p in out.iterdir())
+    if not present:
+        return
+    why = "it has no manifest.json"
+    manifest = out / "manifest.json"
+    if manifest.is_file():
+        try:
+            m = json.loads(manifest.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            m = None
+        if not isinstance(m, dict) or m.get("generator") != generator:
+            why = f"its manifest.json was not written by {generator}"
+        else:
+            foreign = [n for n in present if n != "manifest.json" and n not in m.get("files", {})]
+            if not foreign:
+                return
+            why = f"it holds files the build did not make: {foreign[:5]}"
+    raise FileExistsError(
+        f"{out} is not an embedded data build ({why}): refusing to replace it; choose an empty "
+        "or new folder for the data"
+    )
 
 
 def resolve_data_dir(data_dir: str | Path = "") -> Path:

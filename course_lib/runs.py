@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from course_lib.checks import write_text_atomic
 from course_lib.paths import REPO_ROOT
 
 RUNS_DIR = REPO_ROOT / "runs"
@@ -46,5 +47,4 @@ def save_metrics(metrics: dict[str, Any], output_dir: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     old = json.loads(path.read_text()) if path.exists() else {}
     old.update(_jsonable(metrics))
-    path.write_text(json.dumps(old, indent=2, sort_keys=True) + "\n")
-    return path
+    return write_text_atomic(path, json.dumps(old, indent=2, sort_keys=True) + "\n")

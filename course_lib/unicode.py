@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from course_lib.checks import check_int, check_type
+
 ENCODINGS = ("utf-8", "utf-16-le", "utf-32-le")
 
 # One short sentence per writing system, written for this workbook, to compare encoded sizes.
@@ -23,6 +25,7 @@ SAMPLE_TEXTS: dict[str, str] = {
 
 def encoded_lengths(text: str) -> dict[str, int]:
     """Number of bytes `text` takes in UTF-8, UTF-16 and UTF-32 (no byte-order mark)."""
+    check_type("text", text, str, "a str")
     ### BEGIN SOLUTION
     return {encoding: len(text.encode(encoding)) for encoding in ENCODINGS}
     ### END SOLUTION
@@ -30,6 +33,7 @@ def encoded_lengths(text: str) -> dict[str, int]:
 
 def utf8_encode(code_point: int) -> bytes:
     """Encode one Unicode code point as UTF-8 by hand (1 to 4 bytes)."""
+    check_int("code_point", code_point)  # ord("a"), not "a"
     ### BEGIN SOLUTION
     if not 0 <= code_point <= 0x10FFFF:
         raise ValueError(f"{code_point:#x} is outside the Unicode range 0..0x10FFFF")
@@ -56,6 +60,7 @@ def utf8_encode(code_point: int) -> bytes:
 
 def utf8_decode(data: bytes) -> str:
     """Decode UTF-8 by hand, raising ValueError on any malformed sequence as Python's codec does."""
+    check_type("data", data, bytes | bytearray | memoryview, "bytes")
     ### BEGIN SOLUTION
     chars = []
     i = 0

@@ -152,8 +152,9 @@ def test_inconsistent_configs_raise_clear_errors():
     config.d_model = 66  # edited after construction: no longer divisible by n_heads
     with pytest.raises(ValueError, match="divisible by n_heads"):
         count_params(config)
-    bad_ff = ModelConfig(d_model=64, n_heads=4, d_ff=0)
+    bad_ff = ModelConfig(d_model=64, n_heads=4)
+    bad_ff.d_ff = 0  # edited after construction, which rejects it
     with pytest.raises(ValueError, match="d_ff must be positive"):
         count_params(bad_ff)
-    with pytest.raises(ValueError, match="expected a ModelConfig"):
+    with pytest.raises(TypeError, match="expected a ModelConfig"):
         count_params({"d_model": 64})

@@ -55,7 +55,7 @@ def test_a_failing_notebook_gives_nonzero_exit_and_keeps_its_traceback(tmp_path:
     _notebook(nbs / "03_after/03_after.ipynb", "print('ran')")
     run_dir = tmp_path / "run"
     base = [sys.executable, "-m", "workbook", "run", "--notebook-dir", str(nbs), "--no-reports"]
-    cmd = base + ["--run-dir", str(run_dir), "-p", "value", "7", "-p", "unused", "x"]
+    cmd = base + ["--run-dir", str(run_dir), "-p", "value", "7"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "02_broken" in proc.stdout and "failed" in proc.stdout and "skipped" in proc.stdout
@@ -66,7 +66,9 @@ def test_a_failing_notebook_gives_nonzero_exit_and_keeps_its_traceback(tmp_path:
     assert "module broke on purpose" in (run_dir / "02_broken/error.txt").read_text()
     assert not (run_dir / "03_after/03_after.ipynb").exists()
 
-    keep_going = subprocess.run(cmd + ["--keep-going"], capture_output=True, text=True)
+    refused = subprocess.run(cmd + ["--keep-going"], capture_output=True, text=True)
+    assert refused.returncode == 2 and "--force" in refused.stderr, refused.stderr
+    keep_going = subprocess.run(cmd + ["--keep-going", "--force"], capture_output=True, text=True)
     assert keep_going.returncode == 1
     assert (run_dir / "03_after/03_after.ipynb").exists()
 

@@ -18,6 +18,7 @@ from workbook.solutions import BEGIN, module_refs
 
 # the module each part of course_lib belongs to; "00" is infrastructure every notebook may use
 OWNER = {
+    "checks": "00",
     "device": "00",
     "paths": "00",
     "plots": "00",

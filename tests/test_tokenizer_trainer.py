@@ -58,7 +58,8 @@ def test_train_from_counts_equals_naive_with_many_ties():
 def test_trainer_stops_when_no_pair_is_left(tmp_path):
     path = tmp_path / "tiny.txt"
     path.write_text("ab ab", encoding="utf-8")
-    vocab, merges = train_bpe(path, 10_000, num_workers=1)
+    with pytest.warns(UserWarning, match="vocabulary has 258 tokens"):
+        vocab, merges = train_bpe(path, 10_000, num_workers=1)
     assert (vocab, merges) == train_bpe_naive("ab ab", 10_000)
     assert merges == [(b"a", b"b"), (b" ", b"ab")]
 

@@ -79,7 +79,7 @@ def test_state_dict_round_trip_continues_identically():
 
 def test_bad_hyperparameters_are_clear_errors():
     p = [nn.Parameter(torch.zeros(2))]
-    with pytest.raises(ValueError, match="learning rate"):
+    with pytest.raises(ValueError, match="lr must be >= 0"):
         AdamW(p, lr=-1)
     with pytest.raises(ValueError, match="betas"):
         AdamW(p, betas=(0.9, 1.0))

@@ -9,7 +9,14 @@ from typing import Any
 
 import yaml
 
-from workbook.modules import COURSE_DIR, NOTEBOOK_DIR, REPO_ROOT, module_of, resolve_modules
+from workbook.modules import (
+    COURSE_DIR,
+    NOTEBOOK_DIR,
+    REPO_ROOT,
+    module_of,
+    notebook_path,
+    resolve_modules,
+)
 
 
 def _value(text: str) -> Any:
@@ -27,8 +34,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     notebook_dir = Path(args.notebook_dir)
     modules = resolve_modules(args.modules, notebook_dir)
-    overrides = {k: _value(v) for k, v in args.param}
-    run_dir = Path(args.run_dir) if args.run_dir else new_run_dir(args.profile)
+    # every check before the run folder exists: a typo leaves nothing behind
+    runner.load_profile(args.profile)
+    notebooks = [notebook_path(m, notebook_dir) for m in modules]
+    overrides = runner.typed_overrides(dict(args.param), notebooks)
+    if args.run_dir:
+        run_dir = Path(args.run_dir)
+        if run_dir.exists() and any(run_dir.iterdir()) and not args.force:
+            raise FileExistsError(
+                f"--run-dir {run_dir} is not empty: pass --force to run into it anyway "
+                "(its notebooks are replaced), or choose a new folder"
+            )
+    else:
+        run_dir = new_run_dir(args.profile)
     run_dir.mkdir(parents=True, exist_ok=True)
     print(f"running {len(modules)} module(s) with profile '{args.profile}' into {run_dir}")
     results = runner.run_modules(
@@ -225,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default="embedded", help="parameter profile (embedded, gpu)")
     p.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"))
     p.add_argument("--run-dir", help="write here instead of a fresh runs/<time>-<profile>/ folder")
+    p.add_argument("--force", action="store_true", help="run into a --run-dir that is not empty")
     p.add_argument("--keep-going", action="store_true", help="run later modules after a failure")
     p.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default none)")
     p.add_argument("--no-reports", action="store_true", help="skip the PDF reports")
@@ -295,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+    except (ValueError, FileNotFoundError, FileExistsError, RuntimeError) as exc:
         print(f"workbook {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -14,6 +14,7 @@ import nbformat
 import papermill as pm
 import yaml
 
+from course_lib.checks import suggest
 from workbook.modules import NOTEBOOK_DIR, notebook_path
 
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
@@ -34,7 +35,9 @@ def load_profile(name: str, path: Path = PROFILES_FILE) -> dict[str, dict[str, A
     """A named profile: module (or `all`) → parameter overrides."""
     profiles = yaml.safe_load(path.read_text()) or {}
     if name not in profiles:
-        raise ValueError(f"unknown profile {name!r}; known: {', '.join(profiles)}")
+        raise ValueError(
+            f"unknown profile {name!r}{suggest(name, profiles)}; known: {', '.join(profiles)}"
+        )
     return profiles[name] or {}
 
 
@@ -45,6 +48,94 @@ def parameters_for(
     declared = pm.inspect_notebook(str(notebook))
     merged = {**(profile.get("all") or {}), **(profile.get(module) or {}), **overrides}
     return {k: v for k, v in merged.items() if k in declared}
+
+
+_NULL = ("None", "none", "null", "~")
+
+
+def parameter_defaults(notebook: Path) -> dict[str, Any]:
+    """name → default value of a notebook's `parameters` cell (its source text when not a literal)."""
+    import ast
+
+    defaults: dict[str, Any] = {}
+    for name, info in pm.inspect_notebook(str(notebook)).items():
+        try:
+            defaults[name] = ast.literal_eval(info["default"])
+        except (ValueError, SyntaxError):
+            defaults[name] = info["default"]
+    return defaults
+
+
+def _number(text: str) -> int | float | None:
+    """`3`, `1_000` → int; `0.5`, `1e-3` → float; anything else → None."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        pass
+    try:
+        return float(text.strip())
+    except ValueError:
+        return None
+
+
+def convert_parameter(name: str, text: str, default: Any) -> Any:
+    """A `-p NAME VALUE` value as the type of the notebook's default; a ValueError when it is not
+    one (`-p batch_size abc`). `None`/`null` stand for None whatever the type."""
+    from workbook.cli import _value
+
+    if text in _NULL:
+        return None
+    expected = type(default).__name__
+    problem = f"-p {name} {text!r}: the notebook's default is {default!r}, so expected {{}}"
+    if isinstance(default, bool):
+        words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+        if text.strip().lower() not in words:
+            raise ValueError(problem.format("true or false"))
+        return words[text.strip().lower()]
+    if isinstance(default, int):
+        value = _number(text)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # 1e3
+        if not isinstance(value, int):
+            raise ValueError(problem.format("an integer"))
+        return value
+    if isinstance(default, float):
+        value = _number(text)
+        if value is None:
+            raise ValueError(problem.format("a number"))
+        return float(value)
+    if isinstance(default, str):
+        return text
+    if isinstance(default, list | tuple | dict):
+        import yaml as _yaml
+
+        try:
+            value = _yaml.safe_load(text)
+        except _yaml.YAMLError:
+            value = None
+        if not isinstance(value, type(default)):
+            raise ValueError(problem.format(f"a {expected} such as {default!r}"))
+        return value
+    return _value(text)  # no literal default (None or an expression): infer as papermill does
+
+
+def typed_overrides(raw: dict[str, str], notebooks: list[Path]) -> dict[str, Any]:
+    """Check `-p` names against the parameters the notebooks declare (an unknown name is a
+    ValueError suggesting the closest ones) and convert each value to its default's type."""
+    defaults: dict[str, list[Any]] = {}
+    for notebook in notebooks:
+        for name, default in parameter_defaults(notebook).items():
+            defaults.setdefault(name, []).append(default)
+    typed: dict[str, Any] = {}
+    for name, text in raw.items():
+        if name not in defaults:
+            raise ValueError(
+                f"-p {name}: no such parameter in {', '.join(n.stem for n in notebooks)}"
+                f"{suggest(name, defaults)}; declared: {', '.join(sorted(defaults))}"
+            )
+        values = [convert_parameter(name, text, d) for d in defaults[name]]
+        typed[name] = values[0]
+    return typed
 
 
 def set_parameters(nb: nbformat.NotebookNode, params: dict[str, Any]) -> nbformat.NotebookNode:

@@ -1,24 +1,20 @@
-"""Argument checks shared by the accounting functions, so every bad input fails the same clear way."""
+"""Argument checks of the accounting functions: the shared ones (`course_lib.checks`) plus the
+model-config and context checks only accounting needs."""
 
 from __future__ import annotations
 
+from course_lib.checks import check_positive
 from course_lib.model.config import ModelConfig
+
+__all__ = ["check_config", "check_positive", "resolve_context"]
 
 
 def check_config(config: ModelConfig) -> ModelConfig:
     """Re-validate a config (it may have been edited after construction) and return it."""
     if not isinstance(config, ModelConfig):
-        raise ValueError(f"expected a ModelConfig, got {type(config).__name__}")
+        raise TypeError(f"expected a ModelConfig, got {type(config).__name__}")
     ModelConfig.from_dict(config.to_dict())  # reruns __post_init__'s checks on the current fields
-    if config.d_ff is None or int(config.d_ff) <= 0:
-        raise ValueError(f"d_ff must be positive, got {config.d_ff}")
     return config
-
-
-def check_positive(name: str, value: float) -> None:
-    """Raise unless value > 0."""
-    if not value > 0:
-        raise ValueError(f"{name} must be positive, got {value}")
 
 
 def resolve_context(config: ModelConfig, context_length: int | None) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from course_lib.accounting.checks import check_positive
+from course_lib.checks import check_positive, check_type, suggest
 
 TERA = 1e12
 
@@ -59,20 +59,49 @@ GPUS: dict[str, GPUSpec] = {
 }
 
 
+# Exact names of the same GPUs as torch.cuda.get_device_name() reports them (and as datasheets
+# spell them). A name is matched whole, never as a part of another: "NVIDIA L40S" is not an L4 and
+# "RTX A1000" not an A100. Variants with other peaks or memory (A100 40GB, H100 PCIe, H200 NVL)
+# are deliberately absent: add them to GPUS with their own figures.
+ALIASES: dict[str, str] = {
+    "NVIDIA A100-SXM4-80GB": "A100",
+    "NVIDIA A100 80GB PCIe": "A100",
+    "NVIDIA H100 80GB HBM3": "H100",
+    "NVIDIA H200": "H200",
+    "Tesla V100-SXM2-32GB": "V100",
+    "Tesla T4": "T4",
+    "GeForce RTX 4090": "RTX 4090",
+    "GeForce RTX 3090": "RTX 3090",
+}
+
+
 def _key(name: str) -> str:
+    """A name compared without case, spaces or punctuation: 'rtx3090' == 'RTX 3090'."""
     return "".join(ch for ch in name.upper() if ch.isalnum())
 
 
+def _lookup_table() -> dict[str, str]:
+    """Normalized name → GPUS key, for the keys, the specs' full names and the aliases."""
+    table = {_key(key): key for key in GPUS}
+    table.update({_key(spec.name): key for key, spec in GPUS.items()})
+    table.update({_key(alias): key for alias, key in ALIASES.items()})
+    return table
+
+
 def gpu_spec(name: str) -> GPUSpec:
-    """Look a GPU up by a name such as 'A100', 'h100', 'NVIDIA GeForce RTX 4090' or 'rtx3090'."""
-    wanted = _key(name)
-    for key, spec in GPUS.items():
-        if _key(key) == wanted:
-            return spec
-    for key, spec in GPUS.items():  # a longer device name such as "NVIDIA A100-SXM4-80GB"
-        if _key(key) in wanted:
-            return spec
-    raise ValueError(f"unknown GPU {name!r}: expected one of {sorted(GPUS)}")
+    """Look a GPU up by its exact name, as in GPUS ('A100', 'rtx3090'), its full name ('NVIDIA
+    GeForce RTX 4090') or the name torch reports ('NVIDIA A100-SXM4-80GB'); case and punctuation
+    do not matter. An unknown name is a ValueError listing the known ones."""
+    check_type("gpu", name, str, "a GPU name")
+    table = _lookup_table()
+    key = table.get(_key(name))
+    if key is None:
+        names = sorted(GPUS) + sorted(ALIASES)
+        raise ValueError(
+            f"unknown GPU {name!r}{suggest(name, names)}: known GPUs are {sorted(GPUS)} (also "
+            f"spelled {sorted(ALIASES)}); add its datasheet figures to GPUS to use another"
+        )
+    return GPUS[key]
 
 
 def peak_flops(gpu: str, dtype: str = "bf16") -> float:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from course_lib.checks import check_int
+
 EOT = "<|endoftext|>"
 STORY_MODES = ("auto", "eot", "lines", "paragraphs")
 
@@ -142,7 +144,12 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
 def load_jsonl_docs(
     path: str | Path, text_key: str = "text", limit: int | None = None
 ) -> list[dict]:
-    """Documents of a JSONL file as dicts with `text` and whatever else (`meta`) they carry."""
+    """Documents of a JSONL file as dicts with `text` and whatever else (`meta`) they carry.
+
+    Like `ingest_jsonl`, a file without any document is a ValueError (unless `limit` is 0).
+    """
+    if limit is not None:
+        check_int("limit", limit, minimum=0)
     docs = []
     for lineno, rec in iter_jsonl(path):
         if limit is not None and len(docs) >= limit:
@@ -150,6 +157,8 @@ def load_jsonl_docs(
         if not isinstance(rec.get(text_key), str):
             raise ValueError(f"{path}:{lineno}: record has no string field {text_key!r}")
         docs.append(rec)
+    if not docs and limit != 0:
+        raise ValueError(f"{path} holds no documents")
     return docs
 
 

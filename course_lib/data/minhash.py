@@ -19,6 +19,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from course_lib.checks import check_int
+
 PRIME = (1 << 31) - 1
 EMPTY = PRIME  # signature value of a document with no shingles: larger than any hash
 _SPLIT = re.compile(r"[^a-z0-9]+")
@@ -92,6 +94,8 @@ def lsh_candidate_pairs(signatures: np.ndarray, bands: int, rows: int) -> set[tu
     Each band's rows are a bucket key; documents sharing a bucket in any band become candidates.
     Documents without shingles (all `EMPTY`) are never candidates.
     """
+    check_int("bands", bands, minimum=1)
+    check_int("rows", rows, minimum=1)
     ### BEGIN SOLUTION
     n, num_perm = signatures.shape
     if bands * rows > num_perm:
@@ -113,6 +117,8 @@ def lsh_candidate_pairs(signatures: np.ndarray, bands: int, rows: int) -> set[tu
 
 def candidate_probability(jaccard: float | np.ndarray, bands: int, rows: int) -> float | np.ndarray:
     """Chance that a pair with this Jaccard similarity becomes an LSH candidate: 1-(1-J^r)^b."""
+    check_int("bands", bands, minimum=1)
+    check_int("rows", rows, minimum=1)
     return 1.0 - (1.0 - np.asarray(jaccard, dtype=float) ** rows) ** bands
 
 

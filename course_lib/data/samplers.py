@@ -27,6 +27,11 @@ def token_array(tokens: TokenSource) -> np.ndarray:
     if isinstance(tokens, (str, Path)):
         return open_tokens(tokens)
     arr = tokens if isinstance(tokens, np.ndarray) else np.asarray(tokens)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(
+            f"tokens must be integer token ids (a token file path or an integer array), got "
+            f"an array of dtype {arr.dtype}"
+        )
     if arr.ndim != 1:
         raise ValueError(f"tokens must be a 1-D array, got shape {arr.shape}")
     return arr

@@ -29,6 +29,8 @@ from typing import Any, Protocol
 import numpy as np
 from tqdm.auto import tqdm
 
+from course_lib.checks import check_distinct_paths, read_json, write_text_atomic
+
 DTYPE = np.uint16
 UINT16_LIMIT = 1 << 16  # ids 0..65,535
 SIDECAR_VERSION = 1
@@ -111,6 +113,11 @@ def _write_token_file(
     every array is written, gives the sidecar's fields (it may raise to discard the file).
     """
     path = Path(path)
+    if path.exists() and not (path.is_file() and sidecar_path(path).is_file()):
+        raise FileExistsError(
+            f"{path} exists and is not a token file (it has no sidecar {sidecar_path(path).name}): "
+            "refusing to replace it; choose another path, or delete it if it is a stale token file"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     n_tokens = 0
@@ -135,7 +142,7 @@ def _write_token_file(
         "source": None,
         **fields,
     }
-    sidecar_path(path).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    write_text_atomic(sidecar_path(path), json.dumps(meta, indent=2) + "\n")
     return meta
 
 
@@ -184,11 +191,9 @@ def _init_worker(tokenizer: Tokenizer, eot_id: int | None) -> None:
 def _encode_job(job: Job) -> np.ndarray:
     tokenizer, eot_id = _WORKER["tokenizer"], _WORKER["eot_id"]
     if isinstance(job, tuple):
-        path, start, end = job
-        with open(path, "rb") as f:
-            f.seek(start)
-            text = f.read(end - start).decode("utf-8", errors="replace")
-        return to_uint16(tokenizer.encode(text))
+        from course_lib.tokenizer.pretokenizer import read_text_range
+
+        return to_uint16(tokenizer.encode(read_text_range(*job)))
     ids: list[int] = []
     for doc in job:
         ids.extend(tokenizer.encode(doc))
@@ -309,6 +314,9 @@ def write_tokens_from_file(
     """
     from course_lib.tokenizer.pretokenizer import plan_chunks
 
+    check_distinct_paths(
+        {"path": path, "its sidecar": sidecar_path(path)}, {"text_path": text_path}
+    )
     ident = _identity(tokenizer, name, identity)
     text_path = Path(text_path)
     specials = getattr(tokenizer, "special_tokens", ())
@@ -348,9 +356,14 @@ def read_sidecar(path: str | Path) -> dict:
         raise FileNotFoundError(
             f"token file {path} has no sidecar {side.name}: re-create it with write_tokens"
         )
-    meta = json.loads(side.read_text(encoding="utf-8"))
+    meta = read_json(side, "token file sidecar")
+    if not isinstance(meta, dict) or not isinstance(meta.get("num_tokens"), int):
+        raise ValueError(f"{side} is not a token file sidecar: it records no integer num_tokens")
     if meta.get("dtype") != "uint16":
-        raise ValueError(f"{side}: dtype {meta.get('dtype')!r} is not uint16")
+        raise ValueError(
+            f"{side}: the ids are stored as {meta.get('dtype')!r}, but token files are uint16: "
+            "re-create the file with write_tokens"
+        )
     expected = int(meta["num_tokens"]) * np.dtype(DTYPE).itemsize
     actual = path.stat().st_size
     if actual != expected:

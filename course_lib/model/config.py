@@ -6,6 +6,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from course_lib.checks import check_choice, check_int, check_positive
+
 NORMS = ("rms", "layer", "none")
 NORM_POSITIONS = ("pre", "post")
 FFNS = ("swiglu", "gelu", "silu")
@@ -36,8 +38,11 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "context_length", "d_model", "n_layers", "n_heads"):
-            if int(getattr(self, name)) <= 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+            check_int(name, getattr(self, name), minimum=1)
+        if self.d_ff is not None:
+            check_int("d_ff", self.d_ff, minimum=1)
+        check_positive("rope_theta", self.rope_theta)
+        check_positive("eps", self.eps)
         if self.d_model % self.n_heads:
             raise ValueError(
                 f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})"
@@ -50,8 +55,7 @@ class ModelConfig:
             ("ffn", FFNS),
             ("positions", POSITIONS),
         ):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name}={getattr(self, name)!r}: expected one of {allowed}")
+            check_choice(name, getattr(self, name), allowed)
         if self.d_ff is None:
             if self.ffn == "swiglu":
                 self.d_ff = 64 * math.ceil(8 * self.d_model / 3 / 64)

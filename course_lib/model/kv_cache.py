@@ -43,8 +43,15 @@ class LayerKVCache:
                 f"KV cache is full: {start} cached + {k.shape[-2]} new positions "
                 f"> max_seq_len {self.max_seq_len}"
             )
-        self.k[..., start:end, :] = k
-        self.v[..., start:end, :] = v
+        try:
+            self.k[..., start:end, :] = k
+            self.v[..., start:end, :] = v
+        except RuntimeError:  # a shape that does not broadcast into the preallocated slots
+            raise ValueError(
+                f"KV cache holds (batch, n_heads, seq, head_dim) = {tuple(self.k.shape)}, got "
+                f"keys {tuple(k.shape)} and values {tuple(v.shape)}: a different batch size or "
+                "head layout needs a new cache (model.new_kv_cache(batch_size))"
+            ) from None
         self.length = end
         return self.k[..., :end, :], self.v[..., :end, :]
 

@@ -29,6 +29,8 @@ class RotaryEmbedding(nn.Module):
         super().__init__()
         if d_k % 2:
             raise ValueError(f"RoPE rotates pairs of features: d_k must be even, got {d_k}")
+        if not theta > 0:  # theta ** (negative) would be inf or NaN: every angle garbage
+            raise ValueError(f"RoPE's base theta must be positive, got {theta}")
         self.theta, self.d_k, self.max_seq_len = theta, d_k, max_seq_len
         inv_freq = theta ** (-torch.arange(0, d_k, 2, device=device, dtype=torch.float32) / d_k)
         angles = torch.outer(

@@ -24,9 +24,12 @@ RoPE's cos/sin tables are buffers outside the state dict, rebuilt from the confi
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
+from course_lib.checks import check_int, check_non_negative, check_type
 from course_lib.model.attention import CausalSelfAttention
 from course_lib.model.config import ModelConfig
 from course_lib.model.kv_cache import KVCache, LayerKVCache
@@ -115,11 +118,18 @@ class TransformerLM(nn.Module):
     ) -> None:
         """Raise a clear ValueError for ids or positions the model cannot take."""
         cfg = self.config
+        check_type("ids", ids, Tensor, "a tensor of token ids")
         if ids.dtype.is_floating_point or ids.dtype.is_complex or ids.dtype == torch.bool:
             raise ValueError(f"token ids must be an integer tensor, got dtype {ids.dtype}")
         if ids.dim() == 0:
             raise ValueError("token ids need a sequence dimension: expected shape (..., seq)")
         start = 0 if kv_cache is None else kv_cache.length
+        if kv_cache is not None and math.prod(ids.shape[:-1]) != kv_cache[0].k.shape[0]:
+            raise ValueError(
+                f"ids of shape {tuple(ids.shape)} do not fit a KV cache made for batch size "
+                f"{kv_cache[0].k.shape[0]}: expected ({kv_cache[0].k.shape[0]}, seq); make a new "
+                "cache with model.new_kv_cache(batch_size)"
+            )
         if start + ids.shape[-1] > cfg.context_length:
             cached = f" after {start} cached tokens" if start else ""
             raise ValueError(
@@ -167,6 +177,13 @@ class TransformerLM(nn.Module):
         generator: torch.Generator | None = None,
     ) -> Tensor:
         """Sample max_new_tokens after ids (batch, seq) with a KV cache; temperature 0 is argmax."""
+        check_type("ids", ids, Tensor, "a (batch, seq) tensor of token ids")
+        if ids.dim() != 2:
+            raise ValueError(f"ids must have shape (batch, seq), got {tuple(ids.shape)}")
+        max_new_tokens = check_int("max_new_tokens", max_new_tokens, minimum=0)
+        check_non_negative("temperature", temperature)
+        if top_k is not None:
+            check_int("top_k", top_k, minimum=1)
         if ids.shape[-1] + max_new_tokens > self.config.context_length:
             raise ValueError(
                 f"prompt ({ids.shape[-1]}) + max_new_tokens ({max_new_tokens}) is longer than "

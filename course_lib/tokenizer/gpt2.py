@@ -7,6 +7,7 @@ import os
 from functools import cache
 from pathlib import Path
 
+from course_lib.checks import check_distinct_paths, read_json, write_text_atomic
 from course_lib.tokenizer.pretokenizer import GPT2_PATTERN
 from course_lib.tokenizer.tokenizer import Merges, Tokenizer, Vocab
 
@@ -67,11 +68,23 @@ def load_vocab_and_merges(
     for path in (vocab_path, merges_path):
         if not Path(path).is_file():
             raise FileNotFoundError(f"tokenizer file not found: {path}")
-    with open(vocab_path, encoding="utf-8") as f:
-        vocab = {int(i): str_to_token(token) for token, i in json.load(f).items()}
+    table = read_json(vocab_path, "vocab file (vocab.json)")
+    if not isinstance(table, dict) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in table.values()
+    ):
+        raise ValueError(
+            f"vocab file {vocab_path} must hold a JSON object {{token: id}} with integer ids; "
+            "were the vocab and merges files swapped?"
+        )
+    vocab = {i: str_to_token(token) for token, i in table.items()}
     merges = []
-    with open(merges_path, encoding="utf-8") as f:
-        lines = f.read().split("\n")  # not splitlines(): it would also split on U+0085 and U+2028
+    try:
+        text = Path(merges_path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"merges file {merges_path} is not UTF-8 text (byte {err.start})"
+        ) from None
+    lines = text.split("\n")  # not splitlines(): it would also split on U+0085 and U+2028
     for n, line in enumerate(lines, start=1):
         line = line.rstrip("\r")
         if not line or (n == 1 and line.startswith("#version")):
@@ -90,15 +103,16 @@ def save_vocab_and_merges(
     merges_path: str | os.PathLike,
 ) -> None:
     """Write vocab.json and merges.txt (with GPT-2's '#version: 0.2' header line)."""
+    check_distinct_paths({"vocab_path": vocab_path, "merges_path": merges_path}, {})
     as_text = {}
     for i, token in sorted(vocab.items()):
         key = token_to_str(token)
         if key in as_text:
             raise ValueError(f"ids {as_text[key]} and {i} are the same token {token!r}")
         as_text[key] = i
-    Path(vocab_path).write_text(json.dumps(as_text, ensure_ascii=False), encoding="utf-8")
+    write_text_atomic(vocab_path, json.dumps(as_text, ensure_ascii=False))
     lines = ["#version: 0.2"] + [f"{token_to_str(a)} {token_to_str(b)}" for a, b in merges]
-    Path(merges_path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text_atomic(merges_path, "\n".join(lines) + "\n")
 
 
 def load_gpt2_tokenizer(gpt2_dir: str | os.PathLike | None = None) -> Tokenizer:

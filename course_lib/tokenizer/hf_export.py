@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from course_lib.checks import write_text_atomic
 from course_lib.tokenizer.gpt2 import token_to_str
 from course_lib.tokenizer.tokenizer import Tokenizer
 
@@ -61,8 +62,7 @@ def save_hf_tokenizer(tokenizer: Tokenizer, path: str | os.PathLike) -> Path:
     path = Path(path)
     if path.is_dir():
         path = path / "tokenizer.json"
-    path.write_text(json.dumps(to_hf_json(tokenizer), ensure_ascii=False), encoding="utf-8")
-    return path
+    return write_text_atomic(path, json.dumps(to_hf_json(tokenizer), ensure_ascii=False))
 
 
 def to_hf_tokenizer(tokenizer: Tokenizer):

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import regex
 
+from course_lib.checks import check_str_list
+
 # GPT-2's pre-tokenizer (Radford et al. 2019), exactly as published with the model.
 GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 # The same matches, faster: possessive quantifiers where the regex never needs to backtrack.
@@ -42,10 +44,13 @@ _SAFE_BYTES = re.compile(rb"(?<=[!-~])\n(?=[!-~])| (?=[!-~])")
 
 
 def validate_special_tokens(special_tokens: Iterable[str] | None) -> list[str]:
-    """Check the special tokens (non-empty strings, no duplicates) and return them as a list."""
-    tokens = list(special_tokens or [])
+    """Check the special tokens (a list of non-empty strings, no duplicates) and return the list.
+
+    One bare string is a TypeError: iterating it would make each of its characters special.
+    """
+    tokens = check_str_list("special_tokens", special_tokens)
     for token in tokens:
-        if not isinstance(token, str) or not token:
+        if not token:
             raise ValueError(f"special tokens must be non-empty strings, got {token!r}")
     duplicates = sorted({t for t in tokens if tokens.count(t) > 1})
     if duplicates:
@@ -199,6 +204,21 @@ def plan_chunks(
     n_chunks = workers * -(-size // (chunk_bytes * workers))  # a multiple of workers: balanced
     bounds = find_chunk_boundaries(path, n_chunks, special_tokens)
     return workers, list(zip(bounds, bounds[1:]))
+
+
+def read_text_range(path: str | os.PathLike, start: int, end: int) -> str:
+    """Bytes start..end of a file decoded as UTF-8; bytes that are not UTF-8 are a ValueError naming
+    the file and offset, never silently replaced (a Latin-1 file would lose every accented letter)."""
+    with open(path, "rb") as f:
+        f.seek(start)
+        data = f.read(end - start)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{path} is not UTF-8 text: byte {start + err.start} is {data[err.start]:#04x}; "
+            "convert the file to UTF-8 first (e.g. iconv -f latin1 -t utf-8)"
+        ) from None
 
 
 def _next_boundary(f, target: int, size: int, special_re, specials: list[bytes]) -> int:

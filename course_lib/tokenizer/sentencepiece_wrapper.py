@@ -13,6 +13,7 @@ from pathlib import Path
 
 import sentencepiece as spm
 
+from course_lib.checks import write_bytes_atomic
 from course_lib.tokenizer.pretokenizer import validate_special_tokens
 
 MODEL_TYPES = ("bpe", "unigram")
@@ -35,7 +36,7 @@ class SentencePieceTokenizer:
 
     def save(self, model_path: str | os.PathLike) -> None:
         """Write the `.model` file."""
-        Path(model_path).write_bytes(self.model_proto)
+        write_bytes_atomic(model_path, self.model_proto)
 
     @property
     def vocab_size(self) -> int:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain
 
+from course_lib.checks import check_type
 from course_lib.tokenizer.pretokenizer import (
     findall_pretokens,
     last_safe_boundary,
@@ -31,8 +32,17 @@ class Tokenizer:
         *,
         cache_size: int = 1 << 18,
     ) -> None:
+        check_type("vocab", vocab, Mapping, "a dict {id: bytes}")
+        if isinstance(merges, str | bytes | Mapping):
+            raise TypeError(
+                f"merges must be a list of (bytes, bytes) pairs, got {type(merges).__name__}"
+            )
         self.vocab: Vocab = dict(vocab)
-        self.merges: Merges = [(bytes(a), bytes(b)) for a, b in merges]
+        self.merges: Merges = []
+        for rank, merge in enumerate(merges):
+            if not (isinstance(merge, tuple | list) and len(merge) == 2):
+                raise TypeError(f"merge {rank} must be a (bytes, bytes) pair, got {merge!r}")
+            self.merges.append((bytes(merge[0]), bytes(merge[1])))
         self.special_tokens: list[str] = validate_special_tokens(special_tokens)
         self.cache_size = cache_size
 
@@ -77,6 +87,7 @@ class Tokenizer:
 
     def encode(self, text: str) -> list[int]:
         """Token ids of text; special tokens (longest match first) map to their own ids."""
+        check_type("text", text, str, "a str (decode bytes to str first)")
         if self._special_re is None:
             return self._encode_ordinary(text)
         ids: list[int] = []
@@ -120,15 +131,27 @@ class Tokenizer:
         return decode_tokens((0,), {0: self.decode_bytes(ids)})
 
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
-        """The raw bytes of the ids."""
-        ids = ids if isinstance(ids, (list, tuple)) else list(ids)
+        """The raw bytes of the ids (a list, tuple, 1-D tensor or array of ints)."""
+        if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
+            raise TypeError(f"ids must be a sequence of token ids (ints), got {type(ids).__name__}")
+        if hasattr(ids, "tolist"):  # a tensor or array: its elements as Python ints
+            ids = ids.tolist()
+            if not isinstance(ids, list):
+                ids = [ids]
+        ids = ids if isinstance(ids, list | tuple) else list(ids)
         try:
             return b"".join(map(self.vocab.__getitem__, ids))
         except (KeyError, TypeError):
-            bad = next(i for i in ids if i not in self.vocab)
-            raise ValueError(
-                f"token id {bad!r} is not in the vocabulary (ids are 0..{self.vocab_size - 1})"
-            ) from None
+            for i in ids:
+                if isinstance(i, bool) or not isinstance(i, int):
+                    raise TypeError(
+                        f"token ids must be ints, got {type(i).__name__} {i!r}"
+                    ) from None
+                if i not in self.vocab:
+                    raise ValueError(
+                        f"token id {i!r} is not in the vocabulary (ids are 0..{self.vocab_size - 1})"
+                    ) from None
+            raise
 
     def _encode_ordinary(self, text: str) -> list[int]:
         """Ids of text without special tokens, looking up whole space-led pieces in a cache."""

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import heapq
 import os
+import warnings
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from multiprocessing import get_context
 from pathlib import Path
 
+from course_lib.checks import check_int
 from course_lib.tokenizer.pretokenizer import (
     count_pretokens,
     plan_chunks,
+    read_text_range,
     validate_special_tokens,
 )
 
@@ -44,7 +47,7 @@ def train_bpe(
 def check_vocab_size(vocab_size: int, special_tokens: Sequence[str]) -> None:
     """Reject a vocabulary too small for the 256 bytes plus the special tokens."""
     smallest = 256 + len(special_tokens)
-    if int(vocab_size) < smallest:
+    if check_int("vocab_size", vocab_size) < smallest:
         raise ValueError(
             f"vocab_size={vocab_size} is too small: it must be at least 256 bytes + "
             f"{len(special_tokens)} special tokens = {smallest}"
@@ -76,10 +79,7 @@ def count_pretokens_in_file(
 def _count_chunk(job: tuple[str, int, int, tuple[str, ...]]) -> Counter[str]:
     """Worker: pre-token counts of one byte range of the file."""
     path, start, end, special_tokens = job
-    with open(path, "rb") as f:
-        f.seek(start)
-        text = f.read(end - start).decode("utf-8", errors="replace")
-    return count_pretokens(text, special_tokens)
+    return count_pretokens(read_text_range(path, start, end), special_tokens)
 
 
 def train_bpe_from_counts(
@@ -136,6 +136,13 @@ def train_bpe_from_counts(
             bar.update(1)
     if bar is not None:
         bar.close()
+    if len(vocab) < vocab_size:
+        warnings.warn(
+            f"asked for vocab_size={vocab_size}, but the corpus has no pair left to merge after "
+            f"{len(merges)} merges: the vocabulary has {len(vocab)} tokens; train on more text "
+            "or ask for fewer",
+            stacklevel=2,
+        )
     return vocab, merges
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from course_lib.checks import check_choice, check_int, check_number, write_text_atomic
 from course_lib.training.schedules import SCHEDULES
 
 OPTIMIZERS = ("adamw", "torch_adamw", "sgd")
@@ -58,8 +59,11 @@ class TrainConfig:
         self.betas = tuple(self.betas)
         positive = ("batch_size", "context_length", "max_steps", "log_interval")
         for name in positive:
-            if int(getattr(self, name)) <= 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+            check_int(name, getattr(self, name), minimum=1)
+        for name in ("seed", "grad_accum_steps", "warmup_steps", "eval_interval"):
+            check_int(name, getattr(self, name))
+        for name in ("lr", "min_lr", "eps", "weight_decay"):
+            check_number(name, getattr(self, name))
         if self.grad_accum_steps < 1:
             raise ValueError(
                 f"grad_accum_steps must be at least 1 (1 = no accumulation), "
@@ -74,10 +78,7 @@ class TrainConfig:
             ("precision", PRECISIONS),
             ("on_divergence", ON_DIVERGENCE),
         ):
-            if getattr(self, name) not in allowed:
-                raise ValueError(
-                    f"unknown {name} {getattr(self, name)!r}: expected one of {allowed}"
-                )
+            check_choice(name, getattr(self, name), allowed)
         if self.warmup_steps > self.total_decay_steps:
             raise ValueError(
                 f"warmup_steps ({self.warmup_steps}) must not exceed the decay end "
@@ -129,6 +130,4 @@ class TrainConfig:
 
     def to_yaml(self, path: str | Path) -> Path:
         """Write the settings as YAML."""
-        path = Path(path)
-        path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
-        return path
+        return write_text_atomic(path, yaml.safe_dump(self.to_dict(), sort_keys=False))

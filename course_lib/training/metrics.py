@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from course_lib.checks import write_text_atomic
+
 
 def _clean(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
@@ -35,8 +37,7 @@ class MetricsLog:
             [r for r in read_metrics(self.path) if r["step"] <= step] if self.path else []
         )
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text("".join(json.dumps(r) + "\n" for r in self.records))
+            write_text_atomic(self.path, "".join(json.dumps(r) + "\n" for r in self.records))
 
 
 def read_metrics(path: str | Path | None, kind: str | None = None) -> list[dict[str, Any]]:

@@ -6,7 +6,32 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from course_lib.checks import check_choice, check_non_negative, check_number
+
 SCHEDULES = ("cosine", "constant", "linear", "wsd")
+
+
+def check_schedule(
+    lr_max: float,
+    lr_min: float,
+    warmup_steps: int,
+    total_steps: int,
+    *,
+    step: int | None = None,
+    total_name: str = "total_steps",
+    decay_fraction: float | None = None,
+) -> None:
+    """The checks every schedule shares: step >= 0, 0 <= lr_min <= lr_max, 0 <= warmup <= total."""
+    if step is not None:
+        check_non_negative("step", step)
+    if not 0 <= check_number("lr_min", lr_min) <= check_number("lr_max", lr_max):
+        raise ValueError(f"need 0 <= lr_min <= lr_max, got lr_min={lr_min}, lr_max={lr_max}")
+    if not 0 <= check_number("warmup_steps", warmup_steps) <= check_number(total_name, total_steps):
+        raise ValueError(
+            f"need 0 <= warmup_steps <= {total_name}, got {warmup_steps} and {total_steps}"
+        )
+    if decay_fraction is not None and not 0 <= check_number("decay_fraction", decay_fraction) <= 1:
+        raise ValueError(f"decay_fraction must lie in [0, 1], got {decay_fraction}")
 
 
 def _warmup(step: int, lr_max: float, warmup_steps: int) -> float:
@@ -17,10 +42,7 @@ def cosine_schedule(
     step: int, lr_max: float, lr_min: float, warmup_steps: int, cosine_steps: int
 ) -> float:
     """Linear warmup to `lr_max` over `warmup_steps`, cosine decay to `lr_min` at `cosine_steps`."""
-    if not 0 <= warmup_steps <= cosine_steps:
-        raise ValueError(
-            f"need 0 <= warmup_steps <= cosine_steps, got {warmup_steps} and {cosine_steps}"
-        )
+    check_schedule(lr_max, lr_min, warmup_steps, cosine_steps, step=step, total_name="cosine_steps")
     ### BEGIN SOLUTION
     if step < warmup_steps:
         return lr_max * step / warmup_steps
@@ -33,6 +55,7 @@ def cosine_schedule(
 
 def constant_schedule(step: int, lr_max: float, warmup_steps: int = 0) -> float:
     """Linear warmup, then `lr_max` for ever."""
+    check_schedule(lr_max, 0.0, warmup_steps, warmup_steps, step=step)
     return _warmup(step, lr_max, warmup_steps) if step < warmup_steps else lr_max
 
 
@@ -40,6 +63,7 @@ def linear_schedule(
     step: int, lr_max: float, lr_min: float, warmup_steps: int, total_steps: int
 ) -> float:
     """Linear warmup, then a straight line from `lr_max` down to `lr_min` at `total_steps`."""
+    check_schedule(lr_max, lr_min, warmup_steps, total_steps, step=step)
     if step < warmup_steps:
         return _warmup(step, lr_max, warmup_steps)
     if step >= total_steps:
@@ -57,6 +81,9 @@ def wsd_schedule(
     decay_fraction: float = 0.2,
 ) -> float:
     """Warmup-stable-decay: warmup, hold `lr_max`, then decay linearly over the last fraction."""
+    check_schedule(
+        lr_max, lr_min, warmup_steps, total_steps, step=step, decay_fraction=decay_fraction
+    )
     decay_start = max(warmup_steps, round(total_steps * (1 - decay_fraction)))
     if step < warmup_steps:
         return _warmup(step, lr_max, warmup_steps)
@@ -77,17 +104,14 @@ class LRSchedule:
     decay_fraction: float = 0.2
 
     def __post_init__(self) -> None:
-        if self.name not in SCHEDULES:
-            raise ValueError(f"unknown schedule {self.name!r}: expected one of {SCHEDULES}")
-        if not 0 <= self.warmup_steps <= self.total_steps:
-            raise ValueError(
-                f"need 0 <= warmup_steps <= total_steps, got {self.warmup_steps} and "
-                f"{self.total_steps}"
-            )
-        if not 0 <= self.lr_min <= self.lr_max:
-            raise ValueError(f"need 0 <= lr_min <= lr_max, got {self.lr_min}, {self.lr_max}")
-        if not 0 <= self.decay_fraction <= 1:
-            raise ValueError(f"decay_fraction must lie in [0, 1], got {self.decay_fraction}")
+        check_choice("schedule", self.name, SCHEDULES)
+        check_schedule(
+            self.lr_max,
+            self.lr_min,
+            self.warmup_steps,
+            self.total_steps,
+            decay_fraction=self.decay_fraction,
+        )
 
     def __call__(self, step: int) -> float:
         """Learning rate for the update numbered `step`."""

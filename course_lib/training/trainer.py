@@ -25,6 +25,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.checkpoint import checkpoint
 from tqdm import tqdm
 
+from course_lib.checks import check_type
 from course_lib.data.samplers import TokenSource, get_batch, sequential_batches, token_array
 from course_lib.training.adamw import AdamW, param_groups
 from course_lib.training.checkpoint import load_checkpoint, save_checkpoint, unwrap_model
@@ -181,11 +182,15 @@ class Trainer:
         schedule: Callable[[int], float] | None = None,
         clip_fn: Callable[[Iterable[nn.Parameter], float], Tensor] | None = None,
         callbacks: Sequence[Callable[[Trainer, dict[str, Any]], None]] = (),
+        overwrite: bool = False,
     ) -> None:
+        check_type("config", config, TrainConfig, "a TrainConfig")
+        check_type("model", model, nn.Module, "a torch nn.Module")
         self.config = config
         self.ctx: DistContext = init_distributed(config.device)
         self.device = self.ctx.device
         self.out_dir = Path(out_dir) if out_dir is not None else None
+        self._refuse_to_replace(overwrite)
         self.model = model.to(self.device)
         self.model_config = model_config
         self.loss_fn = loss_fn or fast_cross_entropy
@@ -215,6 +220,22 @@ class Trainer:
         self._ema: float | None = None
         self._min_ema = math.inf
         self._wall_offset = 0.0
+
+    def _refuse_to_replace(self, overwrite: bool) -> None:
+        """Raise rather than start afresh over another run's checkpoint or metrics in out_dir."""
+        if self.out_dir is None or self.config.resume or overwrite:
+            return
+        found = [
+            p.name
+            for p in (self.out_dir / CHECKPOINT_NAME, self.out_dir / METRICS_NAME)
+            if p.is_file() and p.stat().st_size > 0
+        ]
+        if found:
+            raise FileExistsError(
+                f"{self.out_dir} already holds a run ({', '.join(found)}) and resume=False would "
+                "start afresh over it: pass overwrite=True to replace it, resume=True to continue "
+                "it, or another out_dir"
+            )
 
     # data
     def _train_source(self, data: TokenSource | BatchSource) -> BatchSource:
@@ -499,5 +520,9 @@ def train(
     val_data: TokenSource | ValSource | None = None,
     **kwargs: Any,
 ) -> TrainResult:
-    """Build a `Trainer` and run it: the one-call entry point for notebooks and scripts."""
+    """Build a `Trainer` and run it: the one-call entry point for notebooks and scripts.
+
+    A run with `resume=False` refuses an out_dir that holds another run's checkpoint or metrics
+    unless `overwrite=True` is passed (among the keyword arguments of `Trainer`).
+    """
     return Trainer(model, config, train_data, val_data, **kwargs).fit()

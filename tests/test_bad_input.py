@@ -1,0 +1,646 @@
+"""Bad input across the library and the `workbook` command: a clear error, never lost data.
+
+Each case sets up its files in a fresh folder, then makes one bad call. It must raise the expected
+error type with a message naming the problem, and leave every file it did not own untouched: both
+the case's folder and the shared fixtures are hashed before and after the call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+
+from course_lib.accounting.checks import check_positive
+from course_lib.accounting.flops import forward_flops
+from course_lib.accounting.hardware import gpu_spec, measure_matmul_flops, peak_flops
+from course_lib.accounting.mfu import mfu, training_time_seconds
+from course_lib.accounting.params import count_params
+from course_lib.data.ingest import ingest_jsonl
+from course_lib.data.loaders import load_jsonl_docs
+from course_lib.data.minhash import (
+    candidate_probability,
+    lsh_candidate_pairs,
+    make_permutations,
+    shingles,
+)
+from course_lib.data.samplers import get_batch, sequential_batches
+from course_lib.data.tokens import open_tokens, write_token_ids, write_tokens_from_file
+from course_lib.model.config import ModelConfig
+from course_lib.model.kv_cache import LayerKVCache
+from course_lib.model.rope import RotaryEmbedding
+from course_lib.model.transformer import TransformerLM
+from course_lib.paths import ensure_embedded
+from course_lib.tokenizer.tokenizer import Tokenizer
+from course_lib.tokenizer.trainer import train_bpe
+from course_lib.training.adamw import AdamW
+from course_lib.training.config import TrainConfig
+from course_lib.training.losses import cross_entropy, fast_cross_entropy, perplexity
+from course_lib.training.schedules import (
+    LRSchedule,
+    cosine_schedule,
+    linear_schedule,
+    wsd_schedule,
+)
+from course_lib.training.trainer import Trainer
+from course_lib.unicode import encoded_lengths, utf8_decode, utf8_encode
+from workbook import cli, runner
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+EOT = "<|endoftext|>"
+TEXT = ("the cat sat on the mat. the dog ate the bone. " * 40 + EOT + "\n") * 3
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """sha256 of every file under folder, by relative path."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def w(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """What the cases share: a tiny corpus, tokenizer, model and token file (never to change)."""
+    root = tmp_path_factory.mktemp("shared")
+    corpus = root / "corpus.txt"
+    corpus.write_text(TEXT, encoding="utf-8")
+    vocab, merges = train_bpe(corpus, 270, [EOT], num_workers=1)
+    tok = Tokenizer(vocab, merges, [EOT])
+    tok.save(root / "vocab.json", root / "merges.txt")
+    torch.manual_seed(0)
+    cfg = ModelConfig(vocab_size=64, context_length=16, d_model=16, n_layers=1, n_heads=2)
+    model = TransformerLM(cfg)
+    write_token_ids(np.arange(200) % 64, root / "tokens.bin")
+    return SimpleNamespace(
+        root=root,
+        corpus=corpus,
+        vocab=vocab,
+        merges=merges,
+        tok=tok,
+        model=model,
+        cfg=cfg,
+        ids=torch.zeros(1, 3, dtype=torch.long),
+        tokens=root / "tokens.bin",
+    )
+
+
+@dataclass
+class Case:
+    """One bad call: `files` are written to tmp, then `make(w, tmp)` prepares what else it needs
+    and returns the call to make."""
+
+    id: str
+    make: Callable[[SimpleNamespace, Path], Callable[[], Any]]
+    error: type[BaseException]
+    match: str
+    files: dict[str, str | bytes] = field(default_factory=dict)  # written before the call
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    """Write a file for a case and return its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    return path
+
+
+def sidecar_case(meta: dict | str, data: bytes = b"\x01\x00\x02\x00"):
+    """A token file whose sidecar holds `meta` (a dict, or raw text)."""
+
+    def make(w, tmp):
+        write(tmp / "t.bin", data)
+        write(tmp / "t.bin.json", meta if isinstance(meta, str) else json.dumps(meta))
+        return lambda: open_tokens(tmp / "t.bin")
+
+    return make
+
+
+GOOD_META = {"dtype": "uint16", "num_tokens": 2, "tokenizer": None}
+
+
+def train_config(**kw: Any) -> TrainConfig:
+    """A tiny CPU training config."""
+    base = dict(
+        batch_size=2, context_length=8, max_steps=2, warmup_steps=0, eval_interval=0,
+        log_interval=1, device="cpu", progress=False, live_plot=False,
+    )  # fmt: skip
+    return TrainConfig(**{**base, **kw})
+
+
+def finished_run(w, tmp, **kw):
+    """A run folder holding a finished run's checkpoint and metrics, then a fresh Trainer into it."""
+    data = np.arange(400) % 64
+    Trainer(TransformerLM(w.cfg), train_config(), data, out_dir=tmp / "run").fit()
+    return lambda: Trainer(
+        TransformerLM(w.cfg), train_config(resume=False), data, out_dir=tmp / "run", **kw
+    )
+
+
+def user_folder(w, tmp):
+    """A folder of someone's own files, then the data build pointed at it."""
+    write(tmp / "mine" / "thesis.tex", "months of work")
+    write(tmp / "mine" / "sub" / "notes.txt", "more")
+    return lambda: ensure_embedded(tmp / "mine", size_mb=0.01)
+
+
+def foreign_manifest(w, tmp):
+    """A folder with a manifest.json that some other tool wrote."""
+    write(tmp / "d" / "manifest.json", json.dumps({"generator": "someone else", "files": {}}))
+    write(tmp / "d" / "data.csv", "a,b\n")
+    return lambda: ensure_embedded(tmp / "d", size_mb=0.01)
+
+
+def build_plus_extra(w, tmp):
+    """A real (tiny) build of the embedded data with a file of the user's added to it."""
+    ensure_embedded(tmp / "d", size_mb=0.01)
+    write(tmp / "d" / "my_tokens.bin", b"\x00\x01")
+    return lambda: ensure_embedded(tmp / "d", size_mb=0.02)
+
+
+TOKENIZER = [
+    Case("special tokens as one str", lambda w, t: lambda: Tokenizer(w.vocab, w.merges, "<eot>"),
+         TypeError, "special_tokens must be a list of strings, got one string"),
+    Case("train_bpe special tokens as one str",
+         lambda w, t: lambda: train_bpe(w.corpus, 300, "<eot>", num_workers=1),
+         TypeError, "special_tokens must be a list"),
+    Case("vocab and merges swapped", lambda w, t: lambda: Tokenizer(w.merges, w.vocab),
+         TypeError, "vocab must be a dict"),
+    Case("merges of single tokens", lambda w, t: lambda: Tokenizer(w.vocab, [b"ab"]),
+         TypeError, r"merge 0 must be a \(bytes, bytes\) pair"),
+    Case("special token not a str", lambda w, t: lambda: Tokenizer(w.vocab, w.merges, [3]),
+         TypeError, "special_tokens must hold strings"),
+    Case("empty special token", lambda w, t: lambda: Tokenizer(w.vocab, w.merges, [""]),
+         ValueError, "non-empty strings"),
+    Case("duplicated special token", lambda w, t: lambda: Tokenizer(w.vocab, w.merges, ["<a>"] * 2),
+         ValueError, "duplicated special tokens"),
+    Case("vocab_size as str", lambda w, t: lambda: train_bpe(w.corpus, "300", num_workers=1),
+         TypeError, "vocab_size must be an integer, got str '300'"),
+    Case("vocab_size as float", lambda w, t: lambda: train_bpe(w.corpus, 300.0, num_workers=1),
+         TypeError, "vocab_size must be an integer"),
+    Case("vocab_size too small", lambda w, t: lambda: train_bpe(w.corpus, 100, num_workers=1),
+         ValueError, "vocab_size=100 is too small"),
+    Case("missing corpus", lambda w, t: lambda: train_bpe(t / "nope.txt", 300),
+         FileNotFoundError, "nope.txt"),
+    Case("empty corpus", lambda w, t: lambda: train_bpe(t / "e.txt", 300),
+         ValueError, "empty",
+         files={"e.txt": ""}),
+    Case("Latin-1 corpus",
+         lambda w, t: lambda: train_bpe(t / "l.txt", 300,
+                                        num_workers=1),
+         ValueError, r"l\.txt is not UTF-8 text: byte 3",
+         files={"l.txt": "café naïve ".encode("latin-1")}),
+    Case("encode None", lambda w, t: lambda: w.tok.encode(None), TypeError, "text must be a str"),
+    Case("encode bytes", lambda w, t: lambda: w.tok.encode(b"abc"), TypeError, "got bytes"),
+    Case("encode int", lambda w, t: lambda: w.tok.encode(42), TypeError, "text must be a str"),
+    Case("decode a str", lambda w, t: lambda: w.tok.decode("abc"), TypeError,
+         "ids must be a sequence of token ids"),
+    Case("decode None", lambda w, t: lambda: w.tok.decode(None), TypeError, "ids must be"),
+    Case("decode a float id", lambda w, t: lambda: w.tok.decode([1.5]), TypeError,
+         "token ids must be ints, got float"),
+    Case("decode a 2-D tensor", lambda w, t: lambda: w.tok.decode(torch.ones(2, 2, dtype=int)),
+         TypeError, "token ids must be ints, got list"),
+    Case("decode an unknown id", lambda w, t: lambda: w.tok.decode([10**6]), ValueError,
+         "token id 1000000 is not in the vocabulary"),
+    Case("decode a negative id", lambda w, t: lambda: w.tok.decode([5, -1]), ValueError,
+         "token id -1 is not in the vocabulary"),
+    Case("save vocab over merges", lambda w, t: lambda: w.tok.save(t / "v.json", t / "v.json"),
+         ValueError, "merges_path and vocab_path are the same file"),
+    Case("save through another spelling of one path",
+         lambda w, t: lambda: w.tok.save(t / "v.json", t / "sub" / ".." / "v.json"),
+         ValueError, "same file"),
+    Case("vocab file not JSON",
+         lambda w, t: lambda: Tokenizer.from_files(t / "v.json", w.root / "merges.txt"),
+         ValueError, r"v\.json is not valid JSON \(line 1",
+         files={"v.json": "{"}),
+    Case("vocab and merges swapped",
+         lambda w, t: lambda: Tokenizer.from_files(w.root / "merges.txt", w.root / "vocab.json"),
+         ValueError, r"merges\.txt is not valid JSON"),
+    Case("vocab file a JSON list",
+         lambda w, t: lambda: Tokenizer.from_files(t / "v.json",
+                                                   w.root / "merges.txt"),
+         ValueError, "must hold a JSON object",
+         files={"v.json": "[1, 2]"}),
+    Case("merges line malformed",
+         lambda w, t: lambda: Tokenizer.from_files(w.root / "vocab.json",
+                                                   t / "m.txt"),
+         ValueError, r"m\.txt:1: expected 'left right'",
+         files={"m.txt": "a b c\n"}),
+    Case("missing vocab file",
+         lambda w, t: lambda: Tokenizer.from_files(t / "none.json", w.root / "merges.txt"),
+         FileNotFoundError, "none.json"),
+    Case("utf8_encode of a str", lambda w, t: lambda: utf8_encode("a"), TypeError,
+         "code_point must be an integer, got str 'a'"),
+    Case("utf8_encode of a float", lambda w, t: lambda: utf8_encode(65.0), TypeError,
+         "code_point must be an integer"),
+    Case("utf8_encode out of range", lambda w, t: lambda: utf8_encode(0x110000), ValueError,
+         "outside the Unicode range"),
+    Case("utf8_decode of a str", lambda w, t: lambda: utf8_decode("abc"), TypeError,
+         "data must be bytes"),
+    Case("encoded_lengths of bytes", lambda w, t: lambda: encoded_lengths(b"x"), TypeError,
+         "text must be a str"),
+]  # fmt: skip
+
+DATA = [
+    Case("token file written over its own text",
+         lambda w, t: lambda: write_tokens_from_file(t / "s.txt", t / "s.txt",
+                                                     w.tok, num_workers=1, progress=False),
+         ValueError, "path and text_path are the same file",
+         files={"s.txt": "hello"}),
+    Case("token file whose sidecar is the text",
+         lambda w, t: lambda: write_tokens_from_file(t / "s.bin.json",
+                                                     t / "s.bin", w.tok, num_workers=1,
+                                                     progress=False),
+         ValueError, "its sidecar and text_path are the same file",
+         files={"s.bin.json": "hello"}),
+    Case("token ids over a text file",
+         lambda w, t: lambda: write_token_ids([1, 2], t / "story.txt"),
+         FileExistsError, "is not a token file",
+         files={"story.txt": "once"}),
+    Case("token ids over a folder",
+         lambda w, t: lambda: write_token_ids([1, 2], t / "dir"),
+         FileExistsError, "is not a token file", files={"dir/keep.txt": "mine"}),
+    Case("Latin-1 text to tokenize",
+         lambda w, t: lambda: write_tokens_from_file(t / "l.txt",
+                                                     t / "l.bin", w.tok, num_workers=1,
+                                                     progress=False),
+         ValueError, "is not UTF-8 text",
+         files={"l.txt": "é".encode("latin-1")}),
+    Case("missing token file", lambda w, t: lambda: open_tokens(t / "no.bin"),
+         FileNotFoundError, "token file not found"),
+    Case("token file without sidecar",
+         lambda w, t: lambda: open_tokens(t / "t.bin"),
+         FileNotFoundError, r"has no sidecar t\.bin\.json",
+         files={"t.bin": b"\x00\x00"}),
+    Case("sidecar not JSON", sidecar_case("{oops"), ValueError,
+         r"token file sidecar .*t\.bin\.json is not valid JSON"),
+    Case("sidecar without num_tokens", sidecar_case({"dtype": "uint16"}), ValueError,
+         "records no integer num_tokens"),
+    Case("sidecar of another dtype", sidecar_case({**GOOD_META, "dtype": "int32"}), ValueError,
+         "stored as 'int32', but token files are uint16"),
+    Case("token file shorter than its sidecar", sidecar_case(GOOD_META, b"\x01\x00"), ValueError,
+         "has 2 bytes but its sidecar promises 2 uint16 tokens"),
+    Case("get_batch of another dtype's file",
+         lambda w, t: (sidecar_case({**GOOD_META, "dtype": "uint32"})(w, t),
+                       lambda: get_batch(t / "t.bin", 1, 1))[1],
+         ValueError, "token files are uint16"),
+    Case("get_batch of float tokens",
+         lambda w, t: lambda: get_batch(np.arange(50, dtype=np.float32), 2, 4),
+         TypeError, "integer token ids .* dtype float32"),
+    Case("get_batch of 2-D tokens", lambda w, t: lambda: get_batch(np.zeros((5, 5), int), 1, 2),
+         ValueError, "1-D array"),
+    Case("sequential_batches of float tokens",
+         lambda w, t: lambda: next(sequential_batches(np.zeros(20), 2, 4)),
+         TypeError, "integer token ids"),
+    Case("load_jsonl_docs of an empty file",
+         lambda w, t: lambda: load_jsonl_docs(t / "e.jsonl"),
+         ValueError, "holds no documents",
+         files={"e.jsonl": "\n\n"}),
+    Case("ingest_jsonl of an empty file",
+         lambda w, t: lambda: ingest_jsonl(t / "e.jsonl"),
+         ValueError, "holds no documents",
+         files={"e.jsonl": ""}),
+    Case("load_jsonl_docs negative limit",
+         lambda w, t: lambda: load_jsonl_docs(t / "d.jsonl", limit=-1),
+         ValueError, "limit must be >= 0",
+         files={"d.jsonl": '{"text": "a"}\n'}),
+    Case("LSH with zero bands",
+         lambda w, t: lambda: lsh_candidate_pairs(np.zeros((3, 8), np.int64), 0, 4),
+         ValueError, "bands must be positive, got 0"),
+    Case("LSH with zero rows",
+         lambda w, t: lambda: lsh_candidate_pairs(np.zeros((3, 8), np.int64), 4, 0),
+         ValueError, "rows must be positive, got 0"),
+    Case("LSH with fractional bands",
+         lambda w, t: lambda: lsh_candidate_pairs(np.zeros((3, 8), np.int64), 1.5, 2),
+         TypeError, "bands must be an integer"),
+    Case("candidate probability with zero rows",
+         lambda w, t: lambda: candidate_probability(0.5, 4, 0), ValueError, "rows must be positive"),
+    Case("shingles of size 0", lambda w, t: lambda: shingles("a b c", 0), ValueError,
+         "k must be >= 1"),
+    Case("no permutations", lambda w, t: lambda: make_permutations(0), ValueError,
+         "num_perm must be >= 1"),
+    Case("data build into someone's folder", user_folder, FileExistsError,
+         r"is not an embedded data build \(it has no manifest.json\)"),
+    Case("data build over a file",
+         lambda w, t: lambda: ensure_embedded(t / "f.txt", size_mb=0.01),
+         FileExistsError, "is a file, not a data folder",
+         files={"f.txt": "x"}),
+    Case("data build over another tool's folder", foreign_manifest, FileExistsError,
+         "its manifest.json was not written by course_lib.data.embedded"),
+    Case("data build over a build holding a user's file", build_plus_extra, FileExistsError,
+         r"holds files the build did not make: \['my_tokens.bin'\]"),
+]  # fmt: skip
+
+MODEL = [
+    Case("d_ff 0", lambda w, t: lambda: ModelConfig(d_ff=0), ValueError, "d_ff must be positive"),
+    Case("rope_theta 0", lambda w, t: lambda: ModelConfig(rope_theta=0), ValueError,
+         "rope_theta must be positive, got 0"),
+    Case("rope_theta negative", lambda w, t: lambda: ModelConfig(rope_theta=-1.0), ValueError,
+         "rope_theta must be positive"),
+    Case("eps 0", lambda w, t: lambda: ModelConfig(eps=0.0), ValueError, "eps must be positive"),
+    Case("vocab_size as str", lambda w, t: lambda: ModelConfig(vocab_size="100"), TypeError,
+         "vocab_size must be an integer, got str '100'"),
+    Case("d_model as float", lambda w, t: lambda: ModelConfig(d_model=64.0, n_heads=4), TypeError,
+         "d_model must be an integer"),
+    Case("n_layers 0", lambda w, t: lambda: ModelConfig(n_layers=0), ValueError,
+         "n_layers must be positive"),
+    Case("heads do not divide d_model", lambda w, t: lambda: ModelConfig(d_model=64, n_heads=3),
+         ValueError, "divisible by n_heads"),
+    Case("unknown norm", lambda w, t: lambda: ModelConfig(norm="rsm"), ValueError,
+         "unknown norm 'rsm'.*did you mean 'rms'"),
+    Case("unknown config key", lambda w, t: lambda: ModelConfig.from_dict({"d_modle": 8}),
+         ValueError, r"unknown ModelConfig keys: \['d_modle'\]"),
+    Case("RoPE theta 0", lambda w, t: lambda: RotaryEmbedding(0.0, 8, 16), ValueError,
+         "theta must be positive"),
+    Case("float ids", lambda w, t: lambda: w.model(torch.zeros(1, 3)), ValueError,
+         "integer tensor"),
+    Case("ids as a list", lambda w, t: lambda: w.model([[1, 2]]), TypeError,
+         "ids must be a tensor of token ids, got list"),
+    Case("id outside the vocabulary", lambda w, t: lambda: w.model(torch.tensor([[1, 64]])),
+         ValueError, "token id 64 out of range"),
+    Case("sequence too long", lambda w, t: lambda: w.model(torch.zeros(1, 17, dtype=torch.long)),
+         ValueError, "longer than context_length 16"),
+    Case("KV cache of another batch size",
+         lambda w, t: lambda: w.model(torch.zeros(2, 2, dtype=torch.long),
+                                      kv_cache=w.model.new_kv_cache(1)),
+         ValueError, "do not fit a KV cache made for batch size 1"),
+    Case("KV cache append of another shape",
+         lambda w, t: lambda: LayerKVCache(1, 2, 8, 4).append(torch.zeros(3, 2, 1, 4),
+                                                              torch.zeros(3, 2, 1, 4)),
+         ValueError, "a different batch size or head layout needs a new cache"),
+]  # fmt: skip
+
+GENERATION = [
+    Case("negative temperature", lambda w, t: lambda: w.model.generate(w.ids, 2, temperature=-1),
+         ValueError, "temperature must be >= 0, got -1"),
+    Case("temperature as str", lambda w, t: lambda: w.model.generate(w.ids, 2, temperature="hot"),
+         TypeError, "temperature must be a number"),
+    Case("top_k 0", lambda w, t: lambda: w.model.generate(w.ids, 2, top_k=0), ValueError,
+         "top_k must be positive, got 0"),
+    Case("top_k negative", lambda w, t: lambda: w.model.generate(w.ids, 2, top_k=-3), ValueError,
+         "top_k must be positive"),
+    Case("top_k fractional", lambda w, t: lambda: w.model.generate(w.ids, 2, top_k=2.5), TypeError,
+         "top_k must be an integer"),
+    Case("negative max_new_tokens", lambda w, t: lambda: w.model.generate(w.ids, -1), ValueError,
+         "max_new_tokens must be >= 0"),
+    Case("prompt as a list", lambda w, t: lambda: w.model.generate([[1, 2]], 2), TypeError,
+         "ids must be a .batch, seq. tensor"),
+    Case("prompt without batch", lambda w, t: lambda: w.model.generate(torch.zeros(3).long(), 2),
+         ValueError, r"ids must have shape \(batch, seq\), got \(3,\)"),
+    Case("prompt plus new tokens too long", lambda w, t: lambda: w.model.generate(w.ids, 14),
+         ValueError, "longer than context_length 16"),
+]  # fmt: skip
+
+LOGITS = torch.zeros(2, 3, 5)
+TARGETS = torch.zeros(2, 3, dtype=torch.long)
+
+TRAINING = [
+    Case("every target ignored",
+         lambda w, t: lambda: cross_entropy(LOGITS, torch.full((2, 3), -100)),
+         ValueError, r"every target equals ignore_index \(-100\)"),
+    Case("every target ignored, fused",
+         lambda w, t: lambda: fast_cross_entropy(LOGITS, torch.full((2, 3), -1), ignore_index=-1),
+         ValueError, "every target equals ignore_index"),
+    Case("perplexity of no targets",
+         lambda w, t: lambda: perplexity(LOGITS, torch.full((2, 3), -100)),
+         ValueError, "every target equals ignore_index"),
+    Case("target beyond the vocabulary",
+         lambda w, t: lambda: cross_entropy(LOGITS, torch.tensor([[0, 1, 5], [0, 0, 0]])),
+         ValueError, r"target 5 is not a token id of the 5-token vocabulary \(0..4\)"),
+    Case("negative target", lambda w, t: lambda: cross_entropy(LOGITS, TARGETS - 2),
+         ValueError, "target -2 is not a token id"),
+    Case("float targets", lambda w, t: lambda: cross_entropy(LOGITS, TARGETS.float()),
+         TypeError, "targets must be integer token ids"),
+    Case("integer logits", lambda w, t: lambda: cross_entropy(LOGITS.long(), TARGETS),
+         TypeError, "logits must be a float tensor"),
+    Case("logits as a list", lambda w, t: lambda: cross_entropy([[0.0, 1.0]], TARGETS),
+         TypeError, "logits must be a float tensor, got list"),
+    Case("targets shaped like logits", lambda w, t: lambda: cross_entropy(LOGITS, LOGITS.long()),
+         ValueError, "must equal logits shape without its last"),
+    Case("unknown reduction",
+         lambda w, t: lambda: cross_entropy(LOGITS, TARGETS, reduction="avg"),
+         ValueError, "reduction='avg'"),
+    Case("negative step", lambda w, t: lambda: cosine_schedule(-5, 1.0, 0.1, 10, 100),
+         ValueError, "step must be >= 0, got -5"),
+    Case("lr_min above lr_max", lambda w, t: lambda: cosine_schedule(50, 0.1, 1.0, 10, 100),
+         ValueError, "need 0 <= lr_min <= lr_max, got lr_min=1.0, lr_max=0.1"),
+    Case("warmup past the decay", lambda w, t: lambda: cosine_schedule(5, 1.0, 0.1, 200, 100),
+         ValueError, "need 0 <= warmup_steps <= cosine_steps"),
+    Case("lr_max as str", lambda w, t: lambda: cosine_schedule(5, "1e-3", 0.0, 0, 100),
+         TypeError, "lr_max must be a number"),
+    Case("linear schedule negative step", lambda w, t: lambda: linear_schedule(-1, 1, 0, 0, 10),
+         ValueError, "step must be >= 0"),
+    Case("wsd decay fraction 2",
+         lambda w, t: lambda: wsd_schedule(1, 1.0, 0.0, 0, 10, decay_fraction=2),
+         ValueError, "decay_fraction must lie in"),
+    Case("LRSchedule lr_min above lr_max", lambda w, t: lambda: LRSchedule(lr_max=0.1, lr_min=1),
+         ValueError, "need 0 <= lr_min <= lr_max"),
+    Case("LRSchedule misspelt", lambda w, t: lambda: LRSchedule(name="cosin"),
+         ValueError, "unknown schedule 'cosin'.*did you mean 'cosine'"),
+    Case("AdamW betas as one float",
+         lambda w, t: lambda: AdamW(w.model.parameters(), betas=0.9),
+         TypeError, r"betas must be a pair \(beta1, beta2\), got 0.9"),
+    Case("AdamW beta of 1", lambda w, t: lambda: AdamW(w.model.parameters(), betas=(0.9, 1.0)),
+         ValueError, r"betas must lie in \[0, 1\)"),
+    Case("AdamW negative lr", lambda w, t: lambda: AdamW(w.model.parameters(), lr=-1),
+         ValueError, "lr must be >= 0, got -1"),
+    Case("AdamW lr as str", lambda w, t: lambda: AdamW(w.model.parameters(), lr="fast"),
+         TypeError, "lr must be a number"),
+    Case("TrainConfig batch_size 0", lambda w, t: lambda: train_config(batch_size=0),
+         ValueError, "batch_size must be positive"),
+    Case("TrainConfig unknown key", lambda w, t: lambda: TrainConfig.from_dict({"max_stpes": 3}),
+         ValueError, "unknown TrainConfig keys"),
+    Case("Trainer given a dict config",
+         lambda w, t: lambda: Trainer(w.model, {"lr": 1e-3}, np.arange(100)),
+         TypeError, "config must be a TrainConfig, got dict"),
+    Case("Trainer on float tokens",
+         lambda w, t: lambda: Trainer(TransformerLM(w.cfg), train_config(), np.zeros(100)),
+         TypeError, "integer token ids"),
+    Case("fresh run over a finished one", finished_run, FileExistsError,
+         r"already holds a run \(checkpoint.safetensors, metrics.jsonl\).*overwrite=True"),
+]  # fmt: skip
+
+ACCOUNTING = [
+    Case("L40S is not an L4", lambda w, t: lambda: peak_flops("NVIDIA L40S"), ValueError,
+         r"unknown GPU 'NVIDIA L40S'.*known GPUs are \['A100'"),
+    Case("RTX A1000 is not an A100", lambda w, t: lambda: peak_flops("RTX A1000"), ValueError,
+         "unknown GPU 'RTX A1000'"),
+    Case("A100 40GB is not the 80GB table entry",
+         lambda w, t: lambda: gpu_spec("NVIDIA A100-SXM4-40GB"), ValueError,
+         "did you mean 'NVIDIA A100-SXM4-80GB'"),
+    Case("empty GPU name", lambda w, t: lambda: gpu_spec(""), ValueError, "unknown GPU ''"),
+    Case("GPU name None", lambda w, t: lambda: peak_flops(None), TypeError,
+         "gpu must be a GPU name"),
+    Case("unknown dtype", lambda w, t: lambda: peak_flops("A100", "int8"), ValueError,
+         "dtype='int8'"),
+    Case("no bfloat16 on a V100", lambda w, t: lambda: peak_flops("V100", "bf16"), ValueError,
+         "has no bf16 tensor cores"),
+    Case("config as a dict", lambda w, t: lambda: count_params({"d_model": 64}), TypeError,
+         "expected a ModelConfig, got dict"),
+    Case("positive check of a str", lambda w, t: lambda: check_positive("x", "3"), TypeError,
+         "x must be a number, got str '3'"),
+    Case("positive check of NaN", lambda w, t: lambda: check_positive("x", float("nan")),
+         ValueError, "x must be positive, got nan"),
+    Case("mfu at 0 tokens/s", lambda w, t: lambda: mfu(0, 1e6, 1e12), ValueError,
+         "tokens_per_s must be positive"),
+    Case("training time at 0 utilization",
+         lambda w, t: lambda: training_time_seconds(1e12, 10, 1e12, 0), ValueError,
+         "utilization"),
+    Case("matmul of size 0", lambda w, t: lambda: measure_matmul_flops(size=0), ValueError,
+         "size must be positive"),
+    Case("FLOPs of context 0", lambda w, t: lambda: forward_flops(w.cfg, context_length=0),
+         ValueError, "context_length must be positive"),
+]  # fmt: skip
+
+CASES = [
+    *(pytest.param(c, id=f"tokenizer: {c.id}") for c in TOKENIZER),
+    *(pytest.param(c, id=f"data: {c.id}") for c in DATA),
+    *(pytest.param(c, id=f"model: {c.id}") for c in MODEL),
+    *(pytest.param(c, id=f"generation: {c.id}") for c in GENERATION),
+    *(pytest.param(c, id=f"training: {c.id}") for c in TRAINING),
+    *(pytest.param(c, id=f"accounting: {c.id}") for c in ACCOUNTING),
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_is_a_clear_error_and_changes_no_file(
+    case: Case, w: SimpleNamespace, tmp_path: Path
+) -> None:
+    for name, content in case.files.items():
+        write(tmp_path / name, content)
+    call = case.make(w, tmp_path)
+    before, shared = snapshot(tmp_path), snapshot(w.root)
+    with pytest.raises(case.error, match=case.match):
+        call()
+    assert snapshot(tmp_path) == before, "a refused call changed files it was given"
+    assert snapshot(w.root) == shared, "a refused call changed the shared fixtures"
+
+
+# ---------------------------------------------------------------- what is allowed, and warned
+
+
+def test_overwrite_lets_a_fresh_run_replace_a_finished_one(w, tmp_path: Path) -> None:
+    result = finished_run(w, tmp_path, overwrite=True)().fit()
+    assert result.status == "completed" and result.step == 2
+
+
+def test_a_vocab_the_corpus_cannot_fill_warns(w) -> None:
+    with pytest.warns(UserWarning, match="vocab_size=5000.*the vocabulary has 2"):
+        vocab, _ = train_bpe(w.corpus, 5000, [EOT], num_workers=1)
+    assert len(vocab) < 5000
+
+
+def test_exact_gpu_names_and_their_aliases_resolve() -> None:
+    assert gpu_spec("NVIDIA H100 80GB HBM3").name == "NVIDIA H100 SXM"
+    assert gpu_spec("nvidia geforce rtx 4090") is gpu_spec("RTX 4090")
+
+
+def test_a_previous_data_build_is_replaced(tmp_path: Path) -> None:
+    ensure_embedded(tmp_path / "d", size_mb=0.01)
+    ensure_embedded(tmp_path / "d", size_mb=0.01, seed=1)
+    assert json.loads((tmp_path / "d" / "manifest.json").read_text())["seed"] == 1
+
+
+# ---------------------------------------------------------------- the workbook command
+
+PARAMS = 'output_dir = "outputs"\nmax_steps = 400\nlr = 1e-2\nflag = False\ndevice = "auto"'
+
+
+@pytest.fixture
+def notebooks(tmp_path: Path) -> Path:
+    """A notebook folder with one module whose parameters cell declares a few typed knobs."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    params = nbformat.v4.new_code_cell(PARAMS)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("print(max_steps)")]
+    path = tmp_path / "notebooks" / "05_demo" / "05_demo.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(nb, path)
+    return path.parent.parent
+
+
+CLI_CASES = [
+    (["-p", "max_stpes", "3"], "no such parameter .*did you mean 'max_steps'"),
+    (["-p", "max_steps", "abc"], "default is 400, so expected an integer"),
+    (["-p", "max_steps", "2.5"], "expected an integer"),
+    (["-p", "lr", "fast"], "default is 0.01, so expected a number"),
+    (["-p", "flag", "maybe"], "expected true or false"),
+    (["--profile", "embeded"], "unknown profile 'embeded'.*did you mean 'embedded'"),
+    (["99"], "unknown module '99'"),
+]
+
+
+@pytest.mark.parametrize(("args", "match"), CLI_CASES, ids=[" ".join(a) for a, _ in CLI_CASES])
+def test_workbook_run_rejects_bad_arguments_before_making_a_folder(
+    args: list[str], match: str, notebooks: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    run_dir = tmp_path / "run"
+    base = ["run", "--notebook-dir", str(notebooks), "--no-reports", "--run-dir", str(run_dir)]
+    before = snapshot(tmp_path)
+    assert cli.main(base + args) == 2
+    assert capsys.readouterr().err.strip() != ""
+    assert not run_dir.exists(), "a rejected run left a folder behind"
+    assert snapshot(tmp_path) == before
+    with pytest.raises(Exception, match=match):  # the same check, its message read directly
+        _check_run_args(args, notebooks)
+
+
+def _check_run_args(args: list[str], notebooks: Path) -> None:
+    """What `workbook run` checks before it makes a folder, raised rather than printed."""
+    from workbook.modules import notebook_path, resolve_modules
+
+    parsed = cli.build_parser().parse_args(["run", "--notebook-dir", str(notebooks), *args])
+    modules = resolve_modules(parsed.modules, notebooks)
+    runner.load_profile(parsed.profile)
+    runner.typed_overrides(dict(parsed.param), [notebook_path(m, notebooks) for m in modules])
+
+
+def test_workbook_run_refuses_a_used_run_dir(notebooks: Path, tmp_path: Path, capsys) -> None:
+    run_dir = tmp_path / "run"
+    write(run_dir / "05_demo" / "05_demo.ipynb", "{}")
+    before = snapshot(tmp_path)
+    argv = ["run", "--notebook-dir", str(notebooks), "--no-reports", "--run-dir", str(run_dir)]
+    assert cli.main(argv) == 2
+    assert "pass --force" in capsys.readouterr().err
+    assert snapshot(tmp_path) == before
+
+
+def test_workbook_run_profile_typo_makes_no_run_folder(notebooks: Path, monkeypatch) -> None:
+    made = []
+    monkeypatch.setattr("course_lib.runs.new_run_dir", lambda *a, **k: made.append(a))
+    argv = ["run", "--notebook-dir", str(notebooks), "--no-reports", "--profile", "gpuu"]
+    assert cli.main(argv) == 2
+    assert made == []
+
+
+def test_workbook_data_refuses_a_folder_that_is_not_a_build(tmp_path: Path, capsys) -> None:
+    write(tmp_path / "mine" / "thesis.tex", "months of work")
+    before = snapshot(tmp_path)
+    assert cli.main(["data", "--out", str(tmp_path / "mine"), "--size-mb", "0.01"]) == 2
+    assert "not an embedded data build" in capsys.readouterr().err
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "default", "want"),
+    [("3", 400, 3), ("1e3", 400, 1000), ("3", 1e-2, 3.0), ("True", False, True),
+     ("no", True, False), ("0", "auto", "0"), ("null", 20, None), ("[1, 2]", [0], [1, 2])],
+)  # fmt: skip
+def test_parameter_values_take_the_type_of_the_default(text: str, default: Any, want: Any):
+    got = runner.convert_parameter("x", text, default)
+    assert got == want and type(got) is type(want)
