@@ -15,7 +15,7 @@ from nbgrader.api import Gradebook
 
 from course_lib.paths import REPO_ROOT
 from workbook import grading
-from workbook.modules import available_modules
+from workbook.modules import SUBMITTED_FOLDERS, available_modules
 from workbook.runner import load_profile, parameters_for, set_parameters
 
 pytestmark = pytest.mark.slow
@@ -34,8 +34,9 @@ def test_key_full_marks_and_blank_zero(module: str, executed_run, tmp_path: Path
         (subs / student / module).mkdir(parents=True)
         nb = set_parameters(nbformat.read(src, as_version=4), ci)
         nbformat.write(nb, subs / student / module / f"{module}.ipynb")
-    if (run_dir / module / "final_model").is_dir():
-        shutil.copytree(run_dir / module / "final_model", subs / "key" / module / "final_model")
+    for name in SUBMITTED_FOLDERS:  # the trained models a student submits with the notebook
+        if (run_dir / module / name).is_dir():
+            shutil.copytree(run_dir / module / name, subs / "key" / module / name)
     grading.collect(module, subs, course)
     result = grading.autograde(module, course)
     assert result.ok, result.output[-3000:]

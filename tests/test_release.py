@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from workbook import grading
-from workbook.modules import LIB_DIR, available_modules
+from workbook.modules import LIB_DIR, SUBMITTED_FOLDERS, available_modules
 from workbook.release_check import run_release, summary
 
 pytestmark = pytest.mark.slow
@@ -37,8 +37,13 @@ def test_solved_release_runs_on_the_students_library(
     module: str, course: Path, executed_run, tmp_path: Path
 ) -> None:
     run_dir, _ = executed_run
-    final_model = run_dir / module / "final_model"  # module 05's, submitted with the notebook
-    extra = {"final_model": final_model} if final_model.is_dir() else {}
+    # the trained models the embedded run left (05's final model, 07's leaderboard entry), which a
+    # student submits with the notebook
+    extra = {
+        name: run_dir / module / name
+        for name in SUBMITTED_FOLDERS
+        if (run_dir / module / name).is_dir()
+    }
     run = run_release(
         module,
         course / "release" / module,

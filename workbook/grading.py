@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from course_lib import RELEASE_MARKER
-from workbook.modules import COURSE_DIR, NOTEBOOK_DIR
+from workbook.modules import COURSE_DIR, NOTEBOOK_DIR, SUBMITTED_FOLDERS
 from workbook.solutions import strip_library
 
 CONFIG = COURSE_DIR / "nbgrader_config.py"
 # folders a notebook writes next to itself; an instructor's run must not reach the students
-GENERATED = ("outputs", "final_model")
+GENERATED = ("outputs", *SUBMITTED_FOLDERS)
 # what a student needs to build an environment without the answers (copied into every release)
 STUDENT_DIR = Path(__file__).with_name("student")
 STUDENT_FILES = ("README.md", "pyproject.toml", "environment.yml")

@@ -11,6 +11,8 @@ NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 COURSE_DIR = REPO_ROOT / "autograde"
 TEMPLATE_DIR = REPO_ROOT / "reports" / "templates"
 _NAME = re.compile(r"^\d\d_\w+$")
+# trained-model folders a notebook writes next to itself and the student submits with it
+SUBMITTED_FOLDERS = ("final_model", "leaderboard_model")
 
 
 def source_notebooks(notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:

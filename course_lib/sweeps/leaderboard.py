@@ -12,28 +12,29 @@ from course_lib.model import ModelConfig
 from course_lib.training.config import TrainConfig
 
 LEADERBOARD_BUDGET_FLOPS = 2e12  # training FLOPs, counted by course_lib.training.final_model
-LEADERBOARD_THRESHOLD = 0.35  # nats per byte of held-out text: above it the entry earns no points
+LEADERBOARD_THRESHOLD = 0.40  # nats per byte of held-out text: above it the entry earns no points
 
 
 def leaderboard_configs(vocab_size: int) -> tuple[ModelConfig, TrainConfig]:
     """Your leaderboard entry: the model and the training run, within LEADERBOARD_BUDGET_FLOPS."""
     ### BEGIN SOLUTION
-    # From the sweeps: the learning rate just below the edge of stability, the widest shape of the
-    # grid that still takes enough steps, one pass over the data (no repeated epochs).
+    # From the sweeps: the best learning rate of section 1 (a factor 10 below divergence); width
+    # mattered more than depth in the grid, and the scale-up showed these runs are limited by
+    # steps, so a small, wide model that spends the budget on about one pass over the data.
     model_config = ModelConfig(
-        vocab_size=vocab_size, context_length=128, d_model=96, n_layers=3, n_heads=4
+        vocab_size=vocab_size, context_length=64, d_model=96, n_layers=2, n_heads=4
     )
     train_config = TrainConfig(
         seed=0,
         batch_size=16,
-        context_length=128,
-        max_steps=300,
-        lr=1e-2,
-        min_lr=1e-3,
-        warmup_steps=30,
+        context_length=64,
+        max_steps=900,
+        lr=3e-2,
+        min_lr=3e-3,
+        warmup_steps=50,
         weight_decay=0.1,
         grad_clip=1.0,
-        eval_interval=100,
+        eval_interval=150,
         eval_batches=10,
     )
     ### END SOLUTION
