@@ -96,8 +96,10 @@ def test_compute_matched_runs_spend_the_same_tokens(budget, epochs, per_step) ->
     for run in runs:
         assert run["steps"] == budget // per_step  # the same compute for every run
         tokens = run["steps"] * per_step
-        assert run["unique_tokens"] * run["epochs"] <= tokens < (run["unique_tokens"] + 1) * (
-            run["epochs"]
+        assert (
+            run["unique_tokens"] * run["epochs"]
+            <= tokens
+            < (run["unique_tokens"] + 1) * (run["epochs"])
         )
 
 

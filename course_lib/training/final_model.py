@@ -150,7 +150,7 @@ def save_final_model(
 
 def _missing(directory: Path, what: str) -> FileNotFoundError:
     return FileNotFoundError(
-        f"no {what} at {directory}: run the final-model training cell, then submit the folder "
+        f"no {what} at {directory}: run the cell that trains and saves it, then submit the folder "
         f"{directory.name}/ together with the notebook"
     )
 
