@@ -22,3 +22,7 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+# module 08's test oracle; mup declares torchvision, whose wheel would replace the pinned torch
+if ! .venv/bin/python -c "import mup" 2>/dev/null; then
+  .venv/bin/pip install --no-deps "mup==1.0.0"
+fi

@@ -31,6 +31,7 @@ OWNER = {
     "training": "05",
     "accounting": "06",
     "sweeps": "07",
+    "hparam": "08",
 }
 
 

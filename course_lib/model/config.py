@@ -12,6 +12,7 @@ NORMS = ("rms", "layer", "none")
 NORM_POSITIONS = ("pre", "post")
 FFNS = ("swiglu", "gelu", "silu")
 POSITIONS = ("rope", "learned", "none")
+PARAMETRIZATIONS = ("sp", "mup")
 
 
 @dataclass
@@ -34,6 +35,8 @@ class ModelConfig:
     fused_qkv: bool = False
     fast_attention: bool = False
     eps: float = 1e-5
+    parametrization: str = "sp"  # "mup": module 08's μP, see course_lib.model.mup
+    mup_base_d_model: int | None = None  # μP's base width, where it equals "sp"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -56,11 +59,33 @@ class ModelConfig:
             ("positions", POSITIONS),
         ):
             check_choice(name, getattr(self, name), allowed)
+        check_choice("parametrization", self.parametrization, PARAMETRIZATIONS)
+        if self.parametrization == "mup":
+            self._check_mup()
         if self.d_ff is None:
             if self.ffn == "swiglu":
                 self.d_ff = 64 * math.ceil(8 * self.d_model / 3 / 64)
             else:
                 self.d_ff = 4 * self.d_model
+
+    def _check_mup(self) -> None:
+        """μP needs a base width that splits into the same heads, and an untied LM head."""
+        if self.mup_base_d_model is None:
+            raise ValueError(
+                "parametrization='mup' needs mup_base_d_model, the width where μP equals 'sp' "
+                "(the width the hyperparameters were tuned at)"
+            )
+        check_int("mup_base_d_model", self.mup_base_d_model, minimum=1)
+        if self.mup_base_d_model % self.n_heads:
+            raise ValueError(
+                f"mup_base_d_model ({self.mup_base_d_model}) must be divisible by n_heads "
+                f"({self.n_heads})"
+            )
+        if self.tie_embeddings:
+            raise ValueError(
+                "parametrization='mup' needs an untied LM head (its logits carry μP's output "
+                "multiplier): set tie_embeddings=False"
+            )
 
     @property
     def head_dim(self) -> int:

@@ -92,6 +92,10 @@ class TransformerLM(nn.Module):
         self.ln_final = build_norm(config.norm, config.d_model, config.eps)
         if not config.tie_embeddings:
             self.lm_head = Linear(config.d_model, config.vocab_size)
+        if config.parametrization == "mup":  # module 08: μP's multipliers and head init
+            from course_lib.model.mup import apply_mup
+
+            apply_mup(self)
 
     def forward(
         self, ids: Tensor, positions: Tensor | None = None, kv_cache: KVCache | None = None
