@@ -32,6 +32,7 @@ OWNER = {
     "accounting": "06",
     "sweeps": "07",
     "hparam": "08",
+    "generation": "09",
 }
 
 
