@@ -20,7 +20,7 @@ from course_lib.checks import check_positive
 from course_lib.sweeps.analysis import stable_mask
 from course_lib.sweeps.runner import run_sweep
 
-TARGET_LRS = tuple(2.0**k for k in range(-9, -1))  # 0.002 … 0.25, factors of two
+TARGET_LRS = tuple(2.0**k for k in range(-11, -1))  # 0.0005 … 0.25, factors of two
 
 
 def target_lr_curve(
