@@ -34,10 +34,11 @@ def experiment_plan(
     check_positive("tiny_best_lr", tiny_best_lr)
     ### BEGIN SOLUTION
     # Model-scaling projection: the full number of steps at a quarter, a half and three quarters of
-    # the target's width, each at rates a factor of two apart around the tiniest model's optimum.
+    # the target's width, each at rates a factor of two apart from the tiniest model's optimum
+    # down to an eighth of it (deeper, wider models than the one-layer tiniest need smaller rates).
     step = 2 * n_heads  # widths the heads divide, with an even head size for RoPE
     widths = sorted({max(step, target_d_model * k // 4 // step * step) for k in (1, 2, 3)})
-    factors = (1 / 2, 1, 2, 4)
+    factors = (1 / 8, 1 / 4, 1 / 2, 1)
     plan = [
         {"strategy": "model scaling", "d_model": w, "steps": target_steps, "lr": tiny_best_lr * f}
         for w in widths
