@@ -17,6 +17,7 @@ from typing import Any
 
 import nbformat
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -35,6 +36,8 @@ from course_lib.data.minhash import (
 )
 from course_lib.data.samplers import get_batch, sequential_batches
 from course_lib.data.tokens import open_tokens, write_token_ids, write_tokens_from_file
+from course_lib.hparam.ledger import probe_cost
+from course_lib.hparam.plan import choose_final_lr, experiment_plan
 from course_lib.model.config import ModelConfig
 from course_lib.model.kv_cache import LayerKVCache
 from course_lib.model.rope import RotaryEmbedding
@@ -54,6 +57,7 @@ from course_lib.training.schedules import (
 from course_lib.training.trainer import Trainer
 from course_lib.unicode import encoded_lengths, utf8_decode, utf8_encode
 from workbook import cli, runner
+from workbook.target_lr import target_lr_curve
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -502,6 +506,22 @@ ACCOUNTING = [
          ValueError, "context_length must be positive"),
 ]  # fmt: skip
 
+HPARAM = [
+    Case("probe of 0 total steps", lambda w, t: lambda: probe_cost(lambda: None, 0), ValueError,
+         "total_steps must be positive, got 0"),
+    Case("probe at a negative price", lambda w, t: lambda: probe_cost(lambda: None, 10, -1.0),
+         ValueError, "dollars_per_hour"),
+    Case("plan around a rate of 0", lambda w, t: lambda: experiment_plan(64, 100, 2, 0.0),
+         ValueError, "tiny_best_lr"),
+    Case("final rate from a list", lambda w, t: lambda: choose_final_lr([], 64), TypeError,
+         "table must be"),
+    Case("final rate from a table without losses",
+         lambda w, t: lambda: choose_final_lr(pd.DataFrame({"lr": [0.1]}), 64), ValueError,
+         "has no column"),
+    Case("target curve of a bare model config",
+         lambda w, t: lambda: target_lr_curve({"model": {}}), TypeError, "base must be a sweep"),
+]  # fmt: skip
+
 CASES = [
     *(pytest.param(c, id=f"tokenizer: {c.id}") for c in TOKENIZER),
     *(pytest.param(c, id=f"data: {c.id}") for c in DATA),
@@ -509,6 +529,7 @@ CASES = [
     *(pytest.param(c, id=f"generation: {c.id}") for c in GENERATION),
     *(pytest.param(c, id=f"training: {c.id}") for c in TRAINING),
     *(pytest.param(c, id=f"accounting: {c.id}") for c in ACCOUNTING),
+    *(pytest.param(c, id=f"hparam: {c.id}") for c in HPARAM),
 ]
 
 

@@ -27,9 +27,11 @@ from course_lib.accounting.presets import gpt2_config
 from course_lib.data.minhash import PRIME
 from course_lib.data.policies import IGNORE_INDEX
 from course_lib.data.tokens import UINT16_LIMIT
+from course_lib.hparam.plan import LR_TOLERANCE, MIN_EXPERIMENTS
 from course_lib.training.final_model import FINAL_BUDGET_FLOPS, FINAL_THRESHOLD
 from workbook import reports
 from workbook.modules import TEMPLATE_DIR, source_notebooks
+from workbook.target_lr import TARGET_LRS
 
 NOTEBOOKS = {p.parent.name: p for p in source_notebooks()}
 HEADING = re.compile(r"\*\*(?:Exercise|Question) (\d+\.\d+) \((\d+(?:\.\d+)?) points?\)\.\*\*")
@@ -153,6 +155,20 @@ STATED_CONSTANTS = [
         f"SwiGLU {XL_SAVED['ffn']:,}), and the logits and log-softmax add 2 × {XL.vocab_size:,}",
     ),
     ("06_accounting", "md_params_table", f"(GPT-2 XL: {XL_RELEASED:,})"),
+    ("08_hparam_transfer", "md_q2", f"about {CHINCHILLA_TOKENS_PER_PARAM:g} training tokens per"),
+    (
+        "08_hparam_transfer",
+        "q2_answer",
+        f"about {CHINCHILLA_TOKENS_PER_PARAM:g} training tokens per",
+    ),
+    ("08_hparam_transfer", "q_plan", f"at least `MIN_EXPERIMENTS` ({MIN_EXPERIMENTS})"),
+    ("08_hparam_transfer", "q_final_lr", f"within a factor of `LR_TOLERANCE` ({LR_TOLERANCE:g})"),
+    (
+        "08_hparam_transfer",
+        "q_final_lr",
+        f"a factor of two apart from $2^{{{math.log2(TARGET_LRS[0]):g}}}$ to "
+        f"$2^{{{math.log2(TARGET_LRS[-1]):g}}}$",
+    ),
 ]
 
 
@@ -226,6 +242,8 @@ ALLOWED_NUMBERS: dict[tuple[str, str], set[str]] = {
     ("06_accounting", "budget_answer"): {
         *("1,024", "10,000", "100", "120", "16", "20", "64", "10", "12"),
     },
+    # 10-605's rule: the worst of the probe's steps 10-19
+    ("08_hparam_transfer", "q1_answer"): {"10", "19"},
 }
 
 

@@ -26,10 +26,12 @@ def fit_log_log(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
                 raise ValueError(f"{name} must be positive and finite to take logs, got {v}")
     if len(set(x)) < 2:
         raise ValueError(f"x needs two or more distinct values to fit a slope, got {x}")
+    ### BEGIN SOLUTION
     lx, ly = [math.log(v) for v in x], [math.log(v) for v in y]
     mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
     b = sum((u - mx) * (v - my) for u, v in zip(lx, ly)) / sum((u - mx) ** 2 for u in lx)
     return my - b * mx, b
+    ### END SOLUTION
 
 
 def predict_log_log(fit: tuple[float, float], x: float) -> float:

@@ -6,7 +6,8 @@ factor eta runs brackets s = s_max, ..., 0, where s_max = floor(log_eta(R / min_
 s starts n = ceil((s_max + 1) · eta^s / (s + 1)) configurations at r = R · eta^(-s) and runs
 successive halving: rung i evaluates n_i = floor(n · eta^(-i)) configurations at r_i = r · eta^i and
 keeps the best floor(n_i / eta) for the next rung. Each bracket spends about (s_max + 1) · R.
-In notebook 08 the body of `hyperband_schedule` (after its checks) is the graded exercise.
+In notebook 08 the bodies of `successive_halving_schedule` and `hyperband_schedule` (after their
+checks) are the graded exercise.
 """
 
 from __future__ import annotations
@@ -84,18 +85,21 @@ def successive_halving_schedule(
     check_int("n", n, minimum=1)
     check_positive("min_resource", min_resource)
     _check_eta(eta)
+    if n_rungs is not None:
+        check_int("n_rungs", n_rungs, minimum=1)
+        if n // eta ** (n_rungs - 1) < 1:
+            raise ValueError(f"{n} configurations cannot fill {n_rungs} rungs with eta={eta}")
+    ### BEGIN SOLUTION
     if n_rungs is None:
         n_rungs = 1
         while n // eta**n_rungs >= 1:
             n_rungs += 1
-    check_int("n_rungs", n_rungs, minimum=1)
-    if n // eta ** (n_rungs - 1) < 1:
-        raise ValueError(f"{n} configurations cannot fill {n_rungs} rungs with eta={eta}")
     sizes = [n // eta**i for i in range(n_rungs)]
     return tuple(
         Rung(size, _exact(min_resource * eta**i), sizes[i + 1] if i + 1 < n_rungs else 0)
         for i, size in enumerate(sizes)
     )
+    ### END SOLUTION
 
 
 def hyperband_schedule(
@@ -104,12 +108,14 @@ def hyperband_schedule(
     """Hyperband's brackets s = s_max..0, each successive halving from n_s configurations at
     max_resource · eta^(-s) (Li et al. 2018, Algorithm 1)."""
     s_max = max_bracket(max_resource, eta, min_resource)
+    ### BEGIN SOLUTION
     brackets = []
     for s in range(s_max, -1, -1):
         n = -(-(s_max + 1) * eta**s // (s + 1))  # ceil, in integers
         r = max_resource / eta**s
         brackets.append(Bracket(s, successive_halving_schedule(n, r, eta, s + 1)))
     return tuple(brackets)
+    ### END SOLUTION
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ is refused before it starts. Costs come from module 06's accounting, before anyt
 
 Units: "flops" (training FLOPs, from `course_lib.training.flops.training_flops_per_token`),
 "seconds" or "dollars" (from a short probe timed the 10-605 way: `course_lib.accounting.cost`).
+In notebook 08 the bodies of `run_flops` and `probe_cost` (after their checks) are the graded exercise.
 """
 
 from __future__ import annotations
@@ -95,7 +96,9 @@ def run_flops(
     check_int("steps", steps, minimum=1)
     check_int("batch_size", batch_size, minimum=1)
     seq = config.context_length if context_length is None else context_length
+    ### BEGIN SOLUTION
     return training_flops_per_token(config, seq) * steps * batch_size * seq
+    ### END SOLUTION
 
 
 def probe_cost(
@@ -105,7 +108,11 @@ def probe_cost(
     device: Any = None,
 ) -> CostEstimate:
     """Time 20 steps of step_fn, take the worst of steps 10-19 and price total_steps (10-605)."""
+    check_int("total_steps", total_steps, minimum=1)
+    check_positive("dollars_per_hour", dollars_per_hour)
+    ### BEGIN SOLUTION
     return cost_estimate(time_steps(step_fn, 20, device), total_steps, dollars_per_hour)
+    ### END SOLUTION
 
 
 def estimate_amount(unit: str, estimate: CostEstimate) -> float:

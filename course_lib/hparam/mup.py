@@ -52,6 +52,7 @@ def mup_param_groups(
     check_type("model", model, TransformerLM, "a TransformerLM built with parametrization='mup'")
     check_non_negative("lr", lr)
     check_non_negative("weight_decay", weight_decay)
+    ### BEGIN SOLUTION
     shapes = base_shapes(model.config)
     names = {id(p): n for n, p in model.named_parameters()}
     groups: dict[tuple[float, float], dict[str, Any]] = {}
@@ -66,6 +67,7 @@ def mup_param_groups(
             )
             entry["params"].append(p)
     return list(groups.values())
+    ### END SOLUTION
 
 
 def standard_param_groups(
