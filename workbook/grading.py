@@ -215,19 +215,32 @@ def _nbgrader_meta(cell: nbformat.NotebookNode) -> dict[str, Any]:
     return {k: meta.get(k) for k in keys if k in meta}
 
 
+def _visible(source: str) -> str:
+    """A cell's source without hidden tests and blank lines, to recognise a test cell by."""
+    lines, hidden = [], False
+    for line in source.splitlines():
+        if "BEGIN HIDDEN TESTS" in line:
+            hidden = True
+        elif "END HIDDEN TESTS" in line:
+            hidden = False
+        elif not hidden and line.strip():
+            lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
 def repair(
     nb: nbformat.NotebookNode, released: nbformat.NotebookNode
 ) -> tuple[nbformat.NotebookNode, list[str]]:
     """Put back what a student may not change: the nbgrader metadata and cell type of every cell
-    the release marks (a test whose grade_id was renamed is found by its source) and the order of
-    the locked cells; return the notebook and a note per change."""
+    the release marks (a test whose grade_id was renamed is found by its source), the locked cells
+    deleted, and their order; return the notebook and a note per change."""
     ref = {
         c.metadata["nbgrader"]["grade_id"]: c
         for c in released.cells
         if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
     }
     locked_by_source = {
-        c.source.strip(): gid for gid, c in ref.items() if c.metadata["nbgrader"].get("locked")
+        _visible(c.source): gid for gid, c in ref.items() if c.metadata["nbgrader"].get("locked")
     }
     present = {_nbgrader_meta(c).get("grade_id") for c in nb.cells}
     notes: list[str] = []
@@ -235,7 +248,7 @@ def repair(
     for cell in nb.cells:
         gid = _nbgrader_meta(cell).get("grade_id")
         if gid not in ref:
-            match = locked_by_source.get(cell.source.strip())
+            match = locked_by_source.get(_visible(cell.source))
             if match and match not in present:
                 notes.append(f"test cell metadata changed: grade_id {match} was {gid!r}")
                 gid = match
@@ -260,12 +273,13 @@ def repair(
                 notes.append(f"cell metadata changed ({', '.join(changed)}): restored {gid}")
             cell.metadata["nbgrader"] = copy.deepcopy(want.metadata["nbgrader"])
         cells.append(cell)
-    order = [gid for gid in ref]
+    order = list(ref)
+    locked = {g for g, c in ref.items() if c.metadata["nbgrader"].get("locked")}
     seen = [_nbgrader_meta(c).get("grade_id") for c in cells]
+    missing = [g for g in order if g in locked and g not in seen]
     known = [g for g in seen if g in ref]
-    if known != sorted(known, key=order.index):
-        locked = {g for g, c in ref.items() if c.metadata["nbgrader"].get("locked")}
-        pulled = {}
+    if missing or known != sorted(known, key=order.index):
+        pulled = {g: copy.deepcopy(ref[g]) for g in missing}
         rest = []
         for cell in cells:
             gid = _nbgrader_meta(cell).get("grade_id")
@@ -284,7 +298,10 @@ def repair(
                 at += 1  # the student's own cells after the predecessor stay before it
             rest.insert(at, pulled[gid])
         cells = rest
-        notes.append("cells reordered: the locked cells were put back in their places")
+        if missing:
+            notes.append(f"deleted cells put back: {', '.join(missing)}")
+        if known != sorted(known, key=order.index):
+            notes.append("cells reordered: the locked cells were put back in their places")
     nb.cells = cells
     return nb, notes
 

@@ -35,7 +35,7 @@ class _GraderExit:
 get_ipython().user_ns["exit"] = get_ipython().user_ns["quit"] = _GraderExit()
 del _GraderExit
 """
-INTERRUPT_GRACE = 5.0
+INTERRUPT_GRACE = 3.0
 
 
 def _no_dumping() -> None:
@@ -46,9 +46,10 @@ def _no_dumping() -> None:
         pass
 
 
-def kill_others() -> int:
-    """SIGKILL every process of this PID namespace except this one and its ancestors; the count."""
-    keep = {os.getpid(), 1}
+def kill_others(spare: int | None = None) -> int:
+    """SIGKILL every process of this PID namespace but this one, its ancestors and `spare` (the
+    kernel); the number killed. Processes a cell left behind (a fork bomb) go with it."""
+    keep = {os.getpid(), 1} | ({spare} if spare else set())
     pid = os.getppid()
     while pid > 1:
         keep.add(pid)
@@ -185,6 +186,11 @@ class Runner:
         """Whether the kernel process is still running."""
         return self.km is not None and self.km.is_alive()
 
+    def pid(self) -> int | None:
+        """The kernel's process id."""
+        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return None if proc is None else proc.pid
+
     def exit_code(self) -> int | None:
         """The kernel process's exit status once it is dead (negative: killed by that signal)."""
         proc = getattr(getattr(self.km, "provisioner", None), "process", None)
@@ -267,6 +273,8 @@ def run_notebook(
             if status == "hung":
                 reason += ", interrupt ignored: kernel restarted"
                 runner.stop()  # a fresh kernel for the next cell
+            else:
+                kill_others(spare=runner.pid())  # what the cell started goes, the kernel stays
             items.append(grader_error("Timeout", f"grader: {reason}"))
         elif status == "died":
             code = runner.exit_code()
