@@ -12,6 +12,7 @@ import csv
 import hashlib
 import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
@@ -361,6 +362,7 @@ def _grade_one(
     limits: Limits,
     heldout_dir: Path | None,
     sandbox: bool,
+    slot: int = 0,
 ) -> dict[str, Any]:
     """Execute one staged submission in its own throw-away copy; the result to store."""
     nb = sanitize(
@@ -372,7 +374,7 @@ def _grade_one(
         os.chmod(tmp, 0o755)
         work = Path(tmp) / module
         shutil.copytree(staged, work, ignore=shutil.ignore_patterns("timestamp.txt"))
-        run = run_notebook(plain, work, module, limits, heldout_dir, sandbox, extra)
+        run = run_notebook(plain, work, module, limits, heldout_dir, sandbox, extra, slot)
     return {
         "digest": sources_digest(plain),
         "cells": run.cells,
@@ -451,17 +453,25 @@ def autograde(
         staged, notes[student], reasons[student] = _stage(module, student, course_dir, released)
         todo.append((student, staged, digest))
 
+    workers = jobs or os.cpu_count() or 1
+    slots: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for slot in range(workers):
+        slots.put(slot)
+
     def work(item: tuple[str, Path, str]) -> str:
         student, staged, digest = item
         if reasons[student]:
             result = {"reason": reasons[student], "cells": [], "problems": []}
         else:
+            slot = slots.get()  # one uid per sandbox running at a time
             try:
                 result = _grade_one(
-                    module, student, course_dir, staged, limits, heldout_dir, sandbox
+                    module, student, course_dir, staged, limits, heldout_dir, sandbox, slot
                 )
             except Exception as err:  # noqa: BLE001 (one submission must not stop the class)
                 result = {"reason": f"could not be run: {err}", "cells": [], "problems": []}
+            finally:
+                slots.put(slot)
         result["submission"] = digest
         result["notes"] = notes[student]
         path = result_file(results_dir, student, module)
@@ -472,8 +482,7 @@ def autograde(
         shutil.rmtree(course_dir / "autograded" / student / module, ignore_errors=True)
         return student
 
-    workers = jobs or os.cpu_count() or 1
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # threads: the work is in sandboxes
         done = pool.map(work, todo)
         if progress:
             from tqdm import tqdm

@@ -30,6 +30,9 @@ MODULES = Path(__file__).with_name("modules.py")
 RESULTS_ENV = "WORKBOOK_SANDBOX_RESULTS"
 HELDOUT_ENV = "WORKBOOK_HELDOUT_DIR"
 NOBODY = 65534
+# as root, sandbox number k runs as the unprivileged uid UID_BASE + k: RLIMIT_NPROC counts per uid,
+# so each sandbox gets its own process budget, and no root-owned file is readable by ownership
+UID_BASE = 60000
 INSIDE_WORK = "/home/student"
 INSIDE_GRADER = "/opt/grader"
 INSIDE_HELDOUT = "/opt/heldout"
@@ -106,35 +109,6 @@ def require_bwrap() -> str:
     return path
 
 
-def _can_drop_to_nobody() -> bool:
-    """Whether, as root, the Python environment stays readable to uid 65534 (then bwrap runs as it)."""
-    if os.getuid() != 0:
-        return False
-    try:
-        probe = subprocess.run(
-            [sys.executable, "-c", "import jupyter_client, course_lib"],
-            user=NOBODY,
-            group=NOBODY,
-            extra_groups=[],
-            capture_output=True,
-            cwd="/",
-        )
-    except OSError:  # e.g. the interpreter lies under /root: bwrap runs as root, uid 65534 inside
-        return False
-    return probe.returncode == 0
-
-
-_DROP: bool | None = None
-
-
-def drop_to_nobody() -> bool:
-    """Cached `_can_drop_to_nobody`: when True the sandbox runs as uid 65534 outside too."""
-    global _DROP
-    if _DROP is None:
-        _DROP = _can_drop_to_nobody()
-    return _DROP
-
-
 def grader_dir(into: Path) -> Path:
     """The read-only folder the sandbox gets at /opt/grader: the runner and `workbook.heldout`
     (which reads the pre-drawn stories there), nothing else of the tooling."""
@@ -177,6 +151,11 @@ def kernel_env(work: str, heldout: bool) -> dict[str, str]:
     return env
 
 
+def sandbox_uid(slot: int) -> int:
+    """The uid sandbox number `slot` runs as (as root; otherwise the grader's own, mapped)."""
+    return UID_BASE + slot if os.getuid() == 0 else os.getuid()
+
+
 def bwrap_command(
     work_copy: Path,
     module: str,
@@ -184,11 +163,26 @@ def bwrap_command(
     limits: Limits,
     heldout_dir: Path | None = None,
     read_only: tuple[Path, ...] = (),
+    slot: int = 0,
 ) -> list[str]:
-    """The full `bwrap ... prlimit ... python sandbox_runner.py` command line for one submission."""
+    """The full `bwrap ... prlimit ... python sandbox_runner.py` command line for one submission.
+
+    As root, bwrap needs no user namespace: it unshares PID, network, IPC, UTS (and cgroup)
+    namespaces, mounts, and `setpriv` drops to uid `UID_BASE + slot` with no capabilities and no
+    new privileges. As another user it adds a user namespace (`--unshare-all`) with uid 65534
+    inside, mapped to the grader's uid outside.
+    """
     inside = f"{INSIDE_WORK}/{module}"
-    cmd = [require_bwrap(), "--unshare-all", "--die-with-parent", "--new-session"]
-    cmd += ["--hostname", "grader", "--uid", str(NOBODY), "--gid", str(NOBODY)]
+    cmd = [require_bwrap(), "--die-with-parent", "--new-session", "--hostname", "grader"]
+    if os.getuid() == 0:
+        cmd += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
+        cmd += ["--unshare-cgroup-try"]
+        uid = str(sandbox_uid(slot))
+        drop = ["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups"]
+        drop += ["--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    else:
+        cmd += ["--unshare-all", "--uid", str(NOBODY), "--gid", str(NOBODY)]
+        drop = []
     for top in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = Path("/") / top
         if path.is_symlink():
@@ -198,16 +192,28 @@ def bwrap_command(
     for name in ETC:
         cmd += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     cmd += ["--proc", "/proc", "--dev", "/dev"]
-    cmd += ["--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
+    cmd += ["--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
+    made: set[Path] = set()
+
+    def bind(kind: str, src: Path | str, dest: Path | str) -> list[str]:
+        out = []
+        for parent in reversed(Path(dest).parents):  # bwrap would make them 0700 (root only)
+            if parent != Path("/") and parent not in made and not str(parent).startswith("/usr"):
+                out += ["--perms", "0755", "--dir", str(parent)]
+                made.add(parent)
+        return [*out, kind, str(src), str(dest)]
+
     for path in (*_python_paths(), LIB_DIR.resolve(), *read_only):
-        cmd += ["--ro-bind", str(path), str(path)]
-    cmd += ["--ro-bind", str(grader), INSIDE_GRADER]
+        cmd += bind("--ro-bind", path, path)
+    cmd += bind("--ro-bind", grader, INSIDE_GRADER)
     if heldout_dir is not None:
-        cmd += ["--ro-bind", str(heldout_dir), INSIDE_HELDOUT]
-    cmd += ["--bind", str(work_copy), inside, "--chdir", inside, "--clearenv"]
+        cmd += bind("--ro-bind", heldout_dir, INSIDE_HELDOUT)
+    cmd += bind("--bind", work_copy, inside)
+    cmd += ["--remount-ro", "/", "--chdir", inside]
+    cmd += ["--clearenv"]
     for key, value in kernel_env(inside, heldout_dir is not None).items():
         cmd += ["--setenv", key, value]
-    cmd += ["--", *prlimit_command(limits)]
+    cmd += ["--", *drop, *prlimit_command(limits)]
     cmd += [sys.executable, f"{INSIDE_GRADER}/sandbox_runner.py"]
     cmd += ["--timeout", str(limits.cell_timeout), "--output-bytes", str(limits.output_bytes)]
     return cmd
@@ -249,6 +255,7 @@ def run_notebook(
     heldout_dir: Path | None = None,
     sandbox: bool = True,
     read_only: tuple[Path, ...] = (),
+    slot: int = 0,
 ) -> RunResult:
     """Execute `nb` in `work_copy` (a throw-away copy of the submission folder) and return the
     outputs; with `sandbox=False` the runner runs unconfined (only rlimits and a clean environment)."""
@@ -261,13 +268,12 @@ def run_notebook(
     with tempfile.TemporaryDirectory(prefix="workbook-grader-") as tmp:
         grader = grader_dir(Path(tmp) / "grader")
         os.chmod(tmp, 0o755)
-        kwargs: dict[str, Any] = {}
         if sandbox:
-            cmd = bwrap_command(work_copy, module, grader, limits, heldout_dir, read_only)
-            if drop_to_nobody():
+            cmd = bwrap_command(work_copy, module, grader, limits, heldout_dir, read_only, slot)
+            if os.getuid() == 0:  # the copy belongs to the sandbox's uid, nothing else does
+                uid = sandbox_uid(slot)
                 for path in [work_copy, *work_copy.rglob("*")]:
-                    os.lchown(path, NOBODY, NOBODY)
-                kwargs = {"user": NOBODY, "group": NOBODY, "extra_groups": []}
+                    os.lchown(path, uid, uid)
             env = None
         else:
             cmd = [*prlimit_command(limits), sys.executable, str(grader / "sandbox_runner.py")]
@@ -298,7 +304,6 @@ def run_notebook(
                     cwd=work_copy,
                     env=env,
                     timeout=wall,
-                    **kwargs,
                 )
             except subprocess.TimeoutExpired:
                 return RunResult(False, reason=f"the sandbox ran past {wall:g} s and was stopped")
