@@ -412,11 +412,11 @@ def autograde(
     """Execute every collected submission in its own sandbox (`jobs` at a time), then score them
     all with one nbgrader process; the nbgrader step and a line per student. Students graded before
     are skipped unless their submission changed or `force`."""
-    course_dir = prepare_course(course_dir)
-    if jobs is not None and (not isinstance(jobs, int) or jobs < 1):
+    if jobs is not None and (not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1):
         raise ValueError(f"jobs must be a positive number of workers, got {jobs!r}")
     if sandbox:
         require_bwrap()
+    course_dir = Path(course_dir).resolve()
     released_path = course_dir / "release" / module / f"{module}.ipynb"
     if not released_path.is_file():
         raise FileNotFoundError(
@@ -429,6 +429,7 @@ def autograde(
         raise FileNotFoundError(
             f"no submissions of {module} in {submitted}: run `workbook collect` first"
         )
+    course_dir = prepare_course(course_dir)
     limits = Limits.from_env(cell_timeout)
     results_dir = course_dir / "sandboxed" / module
     heldout_dir = None
