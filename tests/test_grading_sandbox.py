@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -196,6 +197,35 @@ def test_output_is_truncated_by_bytes(probed: dict) -> None:
 
 def test_the_reference_library_is_readable_only(probed: dict) -> None:
     assert probed["printed"]["library"].strip() == str(REPO_ROOT / "course_lib" / "unicode.py")
+
+
+@pytest.mark.parametrize("confined", [True, False], ids=["sandbox", "no-sandbox"])
+def test_a_timeout_kills_what_the_cell_started_and_nothing_else(
+    tmp_path: Path, confined: bool
+) -> None:
+    """After a timeout the runner kills what the cells started; unconfined (--no-sandbox, the
+    host's processes in view) never anything else: a bystander process of the grader's lives."""
+    bystander = subprocess.Popen(["sleep", "120"])
+    try:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [
+            nbformat.v4.new_code_cell(
+                "import subprocess\nchild = subprocess.Popen(['sleep', '121'], start_new_session=True)"
+            ),
+            nbformat.v4.new_code_cell("while True:\n    pass"),
+            nbformat.v4.new_code_cell("print('child', child.wait(timeout=10))"),
+        ]
+        limits = sandbox.Limits(cell_timeout=3, memory_bytes=2 << 30)
+        result = sandbox.run_notebook(
+            json.loads(nbformat.writes(nb)), tmp_path, "01_unicode", limits, sandbox=confined
+        )
+        assert result.ok, result.reason
+        assert result.cells[1]["status"] == "timeout"
+        assert result.cells[2]["outputs"][0]["text"] == "child -9\n"
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
 
 
 def test_limits_refuse_bad_values() -> None:

@@ -214,7 +214,7 @@ def bwrap_command(
     for key, value in kernel_env(inside, heldout_dir is not None).items():
         cmd += ["--setenv", key, value]
     cmd += ["--", *drop, *prlimit_command(limits)]
-    cmd += [sys.executable, f"{INSIDE_GRADER}/sandbox_runner.py"]
+    cmd += [sys.executable, f"{INSIDE_GRADER}/sandbox_runner.py", "--own-pid-namespace"]
     cmd += ["--timeout", str(limits.cell_timeout), "--output-bytes", str(limits.output_bytes)]
     return cmd
 

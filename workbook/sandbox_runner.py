@@ -46,21 +46,46 @@ def _no_dumping() -> None:
         pass
 
 
+# set by main(): whether this runner owns its PID namespace (started by bwrap). Only then may it
+# kill every other process it sees; unconfined (--no-sandbox) it kills only its own descendants.
+OWN_PID_NAMESPACE = False
+
+
+def _parent(pid: int) -> int:
+    """The parent pid of `pid` (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _descends_from(pid: int, ancestor: int) -> bool:
+    """Whether `ancestor` is on the parent chain of `pid`."""
+    for _ in range(1000):
+        pid = _parent(pid)
+        if pid == ancestor:
+            return True
+        if pid <= 1:
+            return False
+    return False
+
+
 def kill_others(spare: int | None = None) -> int:
-    """SIGKILL every process of this PID namespace but this one, its ancestors and `spare` (the
-    kernel); the number killed. Processes a cell left behind (a fork bomb) go with it."""
+    """SIGKILL the processes the kernels left, but this one, its ancestors and `spare` (the
+    kernel); the number killed. In its own PID namespace that is every other process there (a
+    fork bomb, a detached daemon); otherwise only this runner's descendants."""
     keep = {os.getpid(), 1} | ({spare} if spare else set())
     pid = os.getppid()
     while pid > 1:
         keep.add(pid)
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                pid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            break
+        pid = _parent(pid)
+    me = os.getpid()
     killed = 0
     for _ in range(50):  # a fork bomb forks while we kill: repeat until nothing is left
         found = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in keep]
+        if not OWN_PID_NAMESPACE:
+            found = [p for p in found if _descends_from(p, me)]
         if not found:
             break
         for p in found:
@@ -305,7 +330,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--timeout", type=float, required=True, help="seconds per cell")
     parser.add_argument("--output-bytes", type=int, required=True, help="output kept per cell")
+    parser.add_argument(
+        "--own-pid-namespace",
+        action="store_true",
+        help="started by bwrap in a new PID namespace: every other process there may be killed",
+    )
     args = parser.parse_args()
+    global OWN_PID_NAMESPACE
+    # bwrap's init is pid 1 and this runner one of the first few: never true on a host
+    OWN_PID_NAMESPACE = args.own_pid_namespace and os.getpid() < 10
     _no_dumping()
     out = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # anything else printed goes to stderr
