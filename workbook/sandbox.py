@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbook.modules import LIB_DIR, REPO_ROOT
+from workbook.modules import LIB_DIR
 
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
 HELDOUT = Path(__file__).with_name("heldout.py")
@@ -445,8 +445,3 @@ class SandboxResults(NbGraderPreprocessor):  # type: ignore[misc]
 def result_file(results_dir: Path, student: str, notebook: str) -> Path:
     """Where the sandbox's result for one student's notebook is kept."""
     return Path(results_dir) / student / f"{notebook}.json"
-
-
-def repo_paths_hidden() -> list[Path]:
-    """Repository folders a sandbox must not see (used by the tests and the README)."""
-    return [REPO_ROOT / "autograde", REPO_ROOT / "notebooks", REPO_ROOT / "workbook"]
