@@ -435,6 +435,10 @@ def autograde(
     heldout_dir = None
     source_path = notebook_path(module)
     source = nbformat.read(source_path, as_version=4) if source_path.is_file() else released
+    if "resolve_data_dir" in "".join(c.source for c in source.cells):
+        from course_lib.paths import ensure_embedded
+
+        ensure_embedded()  # read-only in the sandbox: built here, before any submission runs
     if heldout_calls([c.source for c in source.cells if c.cell_type == "code"]):
         from course_lib.paths import resolve_data_dir
 
