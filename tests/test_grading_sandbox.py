@@ -6,6 +6,7 @@ probe cell. The oracle is the host: the paths, the listener and the processes it
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -278,3 +279,37 @@ def test_held_out_stories_come_from_the_drawn_folder(
     assert heldout.held_out_stories(2000, purpose="unit") == direct
     with pytest.raises(FileNotFoundError, match="no held-out stories drawn"):
         heldout.held_out_stories(3000, purpose="unit")
+
+
+def test_the_sandbox_reads_the_graders_held_out_stories(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hidden tests call `held_out_stories` inside; they get the stories the grader drew outside
+    (equal to a direct draw with the secret), and see no other part of the tooling."""
+    monkeypatch.setenv(heldout.SECRET_ENV, "unit-test-secret")
+    call = "held_out_stories(5_000, exclude_dir=data_dir, purpose='unit')"
+    heldout.predraw([call], tmp_path / "drawn")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import hashlib, json, os, workbook\n"
+            "from workbook.heldout import held_out_stories\n"
+            "stories = held_out_stories(5_000, purpose='unit')\n"
+            "print(hashlib.sha256(json.dumps(stories).encode()).hexdigest())\n"
+            "print(sorted(p for p in os.listdir(os.path.dirname(workbook.__file__)) "
+            "if p.endswith('.py')))"
+        )
+    ]
+    (tmp_path / "work").mkdir()
+    result = sandbox.run_notebook(
+        json.loads(nbformat.writes(nb)),
+        tmp_path / "work",
+        "05_training",
+        LIMITS,
+        tmp_path / "drawn",
+    )
+    assert result.ok, result.reason
+    digest, files = result.cells[0]["outputs"][0]["text"].splitlines()
+    direct = heldout.held_out_stories(5_000, purpose="unit", secret="unit-test-secret")
+    assert digest == hashlib.sha256(json.dumps(direct).encode()).hexdigest()
+    assert files == "['__init__.py', 'heldout.py', 'modules.py']"
