@@ -313,3 +313,15 @@ def test_the_sandbox_reads_the_graders_held_out_stories(
     direct = heldout.held_out_stories(5_000, purpose="unit", secret="unit-test-secret")
     assert digest == hashlib.sha256(json.dumps(direct).encode()).hexdigest()
     assert files == "['__init__.py', 'heldout.py', 'modules.py']"
+
+
+def test_the_held_out_calls_of_modules_05_and_07_are_found() -> None:
+    """autograde pre-draws exactly what the hidden tests of 05 and 07 ask for."""
+    found = {}
+    for module in ("05_training", "07_ablations"):
+        nb = nbformat.read(REPO_ROOT / "notebooks" / module / f"{module}.ipynb", as_version=4)
+        found[module] = heldout.heldout_calls([c.source for c in nb.cells])
+    assert found == {
+        "05_training": [(300_000, 0, "final-model")],
+        "07_ablations": [(300_000, 0, "07_leaderboard")],
+    }
