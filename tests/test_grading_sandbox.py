@@ -104,6 +104,7 @@ def probes(port: int) -> dict[str, str]:
             "print('started')"
         ),
         "output": "print('y' * 100_000)",
+        "shared_memory": "import multiprocessing\nmultiprocessing.Lock()\nprint('lock ok')",
         "library": "import course_lib.unicode\nprint(course_lib.unicode.__file__)",
     }
 
@@ -194,6 +195,10 @@ def test_output_is_truncated_by_bytes(probed: dict) -> None:
     text = probed["printed"]["output"]
     assert "output truncated" in text and len(text) < 2 * LIMITS.output_bytes
     assert any("output truncated" in p for p in probed["result"].problems)
+
+
+def test_multiprocessing_works_inside(probed: dict) -> None:
+    assert probed["printed"]["shared_memory"] == "lock ok\n"  # /dev/shm for its semaphores
 
 
 def test_the_reference_library_is_readable_only(probed: dict) -> None:
