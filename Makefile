@@ -1,7 +1,7 @@
 # The workbook's two commands: `make run` (the whole workbook, headless) and `make test`.
 VENV := .venv/bin
 
-.PHONY: run test env system-deps test-deps lint format answer-key clean-notebooks
+.PHONY: run test env system-deps test-deps grade-deps lint format answer-key clean-notebooks
 
 run: env system-deps
 	$(VENV)/workbook data
@@ -21,6 +21,9 @@ system-deps:
 
 test-deps:
 	@bash scripts/install_system_deps.sh --test
+
+grade-deps:
+	@bash scripts/install_system_deps.sh --grade
 
 lint:
 	$(VENV)/ruff check . && $(VENV)/ruff format --check .

@@ -7,8 +7,16 @@ temporary copy); the source assignments are the module folders under `notebooks/
 import os
 from pathlib import Path
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearHiddenTests,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
 
 HERE = Path(__file__).resolve().parent
 ROOT = Path(os.environ.get("WORKBOOK_COURSE_DIR", HERE)).resolve()
@@ -35,3 +43,18 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# `workbook autograde` runs each submission in its own sandbox first; nbgrader then scores the
+# outputs the sandbox returned instead of executing student code itself (workbook/sandbox.py).
+if os.environ.get("WORKBOOK_SANDBOX_RESULTS"):
+    from workbook.sandbox import SandboxResults
+
+    c.Autograde.autograde_preprocessors = [
+        SandboxResults,
+        IgnorePattern,
+        ClearMetadataPreprocessor,
+        LimitOutput,
+        SaveAutoGrades,
+        AssignLatePenalties,
+        CheckCellMetadata,
+    ]

@@ -90,3 +90,32 @@ def test_set_parameters_edits_declared_names_and_refuses_others() -> None:
     assert nb.cells[0].source == "steps = 3\nlr = 0.1", nb.cells[0].source
     with pytest.raises(ValueError, match="'stpes' is not a parameter"):
         runner.set_parameters(nb, {"stpes": 3})
+
+
+def test_autograde_refuses_a_bad_jobs_count(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["autograde", "01", "--jobs", "0"])
+    assert exit_info.value.code == 2
+    assert "--jobs must be at least 1" in capsys.readouterr().err
+
+
+def test_autograde_without_bwrap_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on it
+    course = tmp_path / "course"
+    assert cli.main(["autograde", "01", "--course-dir", str(course)]) == 2
+    err = capsys.readouterr().err
+    assert "apt-get install bubblewrap" in err and "--no-sandbox" in err
+    assert not course.exists()
+
+
+def test_autograde_before_a_release_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    course = tmp_path / "course"
+    assert cli.main(["autograde", "01", "--course-dir", str(course), "--no-sandbox"]) == 2
+    err = capsys.readouterr().err
+    assert "no release of 01_unicode" in err and "workbook release" in err
+    assert "--no-sandbox: student code runs with YOUR rights" in err
+    assert not course.exists()

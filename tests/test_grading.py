@@ -2,8 +2,9 @@
 
 Five submissions of module 01 play the cases an instructor meets: the answer key (full marks on
 every autograded cell), the release submitted untouched (zero, grader unharmed), a solution that
-loops forever (only that cell times out), one that kills its kernel (zero, others still graded)
-and one that deletes a test (the original test is put back).
+loops forever (only that cell times out), one that kills its kernel (the cells that ran before
+score, the kernel is restarted for the rest) and one that deletes a test (the original test is put
+back). Each runs in its own sandbox; `tests/test_grading_hostile.py` plays the hostile cases.
 """
 
 from __future__ import annotations
@@ -56,8 +57,8 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{MODULE}.ipynb")
     assert grading.collect(MODULE, subs, root) == sorted(cases)
-    result = grading.autograde(MODULE, root, cell_timeout=8)
-    (root / "autograde.log").write_text(result.output)
+    result, rows = grading.autograde(MODULE, root, cell_timeout=8, jobs=2)
+    (root / "autograde.log").write_text(result.output + "\n" + grading.summary_table(rows))
     assert archive.exists()
     return root
 
@@ -96,7 +97,7 @@ def test_infinite_loop_times_out_on_that_cell_only(course: Path) -> None:
     scores = _autograded_scores(course, "looper")
     assert scores["test_utf8_encode"][0] == 0
     assert scores["test_utf8_decode"] == (4, 4) and scores["test_encoded_lengths"] == (1, 1)
-    assert "Timeout" in (course / "autograde.log").read_text()
+    assert "timeout in cell test_utf8_encode" in (course / "autograde.log").read_text()
 
 
 def test_deleted_test_cell_is_restored_and_run(course: Path) -> None:
@@ -110,7 +111,9 @@ def test_feedback_hides_hidden_tests_and_grades_export(course: Path) -> None:
     html = (course / "feedback" / "key" / MODULE / f"{MODULE}.html").read_text()
     assert "utf8_decode" in html and "_python_accepts" not in html and "_rng" not in html
     grades = grading.read_grades(grading.export_grades(course))
-    assert grades[("crasher", MODULE)] == 0
+    # the kernel killed in encoded_lengths costs only its 1-point test: restarted for the rest
+    assert grades[("crasher", MODULE)] == 9
+    assert "kernel died in cell encoded_lengths" in (course / "autograde.log").read_text()
     assert grades[("untouched", MODULE)] == 0
     # Written answers await manual grading; the autograded part of the key is worth 10 points.
     assert grades[("key", MODULE)] == 10

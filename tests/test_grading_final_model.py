@@ -78,9 +78,10 @@ def graded(executed_run, tmp_path_factory: pytest.TempPathFactory) -> Path:
     weights = subs / "corrupt" / MODULE / "final_model" / WEIGHTS
     weights.write_bytes(weights.read_bytes()[:100_000])
     grading.collect(MODULE, subs, course)
-    result = grading.autograde(MODULE, course)
+    result, rows = grading.autograde(MODULE, course)
     (course / "autograde.log").write_text(result.output)
     assert result.ok, result.output[-3000:]
+    assert all(r.status == "graded" for r in rows), grading.summary_table(rows)
     return course
 
 

@@ -38,8 +38,9 @@ def test_key_full_marks_and_blank_zero(module: str, executed_run, tmp_path: Path
         if (run_dir / module / name).is_dir():
             shutil.copytree(run_dir / module / name, subs / "key" / module / name)
     grading.collect(module, subs, course)
-    result = grading.autograde(module, course)
+    result, rows = grading.autograde(module, course)
     assert result.ok, result.output[-3000:]
+    assert all(r.status == "graded" for r in rows), grading.summary_table(rows)
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for student, expect_full in (("key", True), ("blank", False)):
             sub = gb.find_submission_notebook(module, module, student)

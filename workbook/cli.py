@@ -28,6 +28,19 @@ def _value(text: str) -> Any:
     return value if isinstance(value, int | float | bool | type(None)) else text
 
 
+def _jobs(text: str) -> int:
+    """`--jobs`: a positive number of workers."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--jobs takes a number of workers, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--jobs must be at least 1, got {value}")
+    return value
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from course_lib.runs import new_run_dir
     from workbook import runner
@@ -200,9 +213,23 @@ def cmd_autograde(args: argparse.Namespace) -> int:
     from workbook import grading, integrity
 
     (module,) = resolve_modules([args.module])
-    result = grading.autograde(module, Path(args.course_dir), args.cell_timeout)
-    errors = [line for line in result.output.splitlines() if "ERROR" in line and "student" in line]
-    print("\n".join(errors) or f"autograded {module}")
+    if args.no_sandbox:
+        print(
+            "WARNING: --no-sandbox: student code runs with YOUR rights and can read and change "
+            "the gradebook, the hidden tests and other submissions; grade like this only inside "
+            "a throw-away VM or container",
+            file=sys.stderr,
+        )
+    step, rows = grading.autograde(
+        module,
+        Path(args.course_dir),
+        args.cell_timeout,
+        jobs=args.jobs,
+        force=args.force,
+        sandbox=not args.no_sandbox,
+        progress=sys.stderr.isatty(),
+    )
+    print(grading.summary_table(rows))
     flags = integrity.flag_submissions(module, Path(args.course_dir), NOTEBOOK_DIR)
     if flags:
         path = integrity.write_flags(flags, Path(args.course_dir) / "flags" / f"{module}.csv")
@@ -210,9 +237,14 @@ def cmd_autograde(args: argparse.Namespace) -> int:
         for flag in flags:
             print(f"  {flag.student} {flag.cell}: {flag.use}")
         print(f"(listed in {path})")
-    if not result.ok:
-        print("some submissions could not be run to the end; they are scored on what did run")
-    return result.returncode
+    failed = [r.student for r in rows if r.status == "not graded"]
+    if failed:
+        print(f"\n{len(failed)} submission(s) could not be graded: {', '.join(failed)}")
+        return 1
+    if not step.ok:
+        print(f"\nnbgrader reported an error:\n{step.output[-2000:]}")
+        return 1
+    return 0
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
@@ -296,9 +328,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("module")
     p.add_argument("submissions", help="folder of <student>/[<module>/]*.ipynb")
     p.set_defaults(func=cmd_collect)
-    p = sub.add_parser("autograde", parents=[course], help="run and score collected submissions")
+    p = sub.add_parser(
+        "autograde", parents=[course], help="run each submission in a sandbox and score it"
+    )
     p.add_argument("module")
-    p.add_argument("--cell-timeout", type=int, default=None)
+    p.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default 900)")
+    p.add_argument("--jobs", type=_jobs, default=None, help="sandboxes at once (default: cores)")
+    p.add_argument("--force", action="store_true", help="regrade submissions graded before")
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run student code unconfined (only inside a throw-away VM or container)",
+    )
     p.set_defaults(func=cmd_autograde)
     p = sub.add_parser("feedback", parents=[course], help="write HTML feedback for students")
     p.add_argument("module")
