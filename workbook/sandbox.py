@@ -26,6 +26,7 @@ from workbook.modules import LIB_DIR
 
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
 HELDOUT = Path(__file__).with_name("heldout.py")
+TARGET_LR = Path(__file__).with_name("target_lr.py")
 MODULES = Path(__file__).with_name("modules.py")
 RESULTS_ENV = "WORKBOOK_SANDBOX_RESULTS"
 HELDOUT_ENV = "WORKBOOK_HELDOUT_DIR"
@@ -110,8 +111,9 @@ def require_bwrap() -> str:
 
 
 def grader_dir(into: Path) -> Path:
-    """The read-only folder the sandbox gets at /opt/grader: the runner and `workbook.heldout`
-    (which reads the pre-drawn stories there), nothing else of the tooling."""
+    """The read-only folder the sandbox gets at /opt/grader: the runner, `workbook.heldout`
+    (which reads the pre-drawn stories there) and `workbook.target_lr` (08's hidden test trains the
+    target curve), nothing else of the tooling."""
     pkg = into / "workbook"
     pkg.mkdir(parents=True, exist_ok=True)
     (pkg / "__init__.py").write_text(
@@ -119,6 +121,7 @@ def grader_dir(into: Path) -> Path:
     )
     shutil.copyfile(HELDOUT, pkg / "heldout.py")
     shutil.copyfile(MODULES, pkg / "modules.py")
+    shutil.copyfile(TARGET_LR, pkg / "target_lr.py")
     shutil.copyfile(RUNNER, into / "sandbox_runner.py")
     return into
 
