@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from course_lib.checks import check_int, check_non_negative, check_type
+from course_lib.checks import check_int, check_non_negative, check_str_list, check_type
 from course_lib.generation.sampling import check_top_p, sample_next_token
 
 END_OF_TEXT = "<|endoftext|>"
@@ -133,13 +133,10 @@ def generate(
     An empty prompt starts from the end-of-text token (an unconditional sample); generation
     stops at end-of-text unless `stop_at_end_of_text` is False.
     """
-    if isinstance(prompts, str):
-        raise TypeError(f"prompts must be a list of strings, got one string {prompts!r}: wrap it")
-    check_type("prompts", prompts, list | tuple, "a list of strings")
+    prompts = check_str_list("prompts", prompts)
     eot = tokenizer.special_ids.get(END_OF_TEXT)
     ids = []
     for i, prompt in enumerate(prompts):
-        check_type(f"prompts[{i}]", prompt, str, "a str")
         encoded = tokenizer.encode(prompt)
         if not encoded:
             if eot is None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from course_lib.checks import check_int, check_type
+from course_lib.checks import check_int, check_str_list, check_type
 
 
 @dataclass(frozen=True)
@@ -99,10 +99,8 @@ def score_texts(
     batch_size: int = 16,
 ) -> list[ContinuationScore]:
     """`score_continuations` on text: context and continuation are encoded separately."""
-    for name, texts in (("contexts", contexts), ("continuations", continuations)):
-        if isinstance(texts, str):
-            raise TypeError(f"{name} must be a list of strings, got one string: wrap it in [...]")
-        check_type(name, texts, list | tuple, "a list of strings")
+    contexts = check_str_list("contexts", contexts)
+    continuations = check_str_list("continuations", continuations)
     ctx_ids = [tokenizer.encode(c) for c in contexts]
     cont_ids = [tokenizer.encode(c) for c in continuations]
     return score_continuations(model, ctx_ids, cont_ids, batch_size)
