@@ -35,7 +35,7 @@ from course_lib.data.stories import companions
 from course_lib.data.stories.teller import Teller
 from course_lib.data.stories.world import build_world
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 EOT = "<|endoftext|>"
 SPLITS = ("train", "valid", "test")
 WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")

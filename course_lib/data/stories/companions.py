@@ -64,13 +64,15 @@ def review(shop: Shop, rng: random.Random) -> str:
 
 
 def sentiment_rows(world: World, rng: random.Random, n: int) -> list[tuple[str, int]]:
-    """n distinct reviews with labels 1 (positive) and 0 (negative)."""
+    """n distinct reviews with labels 1 (positive) and 0 (negative), alternating (balanced, as the
+    real sets are)."""
+    by_label = {label: [s for s in world.shops if s.good == label] for label in (True, False)}
     rows: list[tuple[str, int]] = []
     seen: set[str] = set()
     tries = 0
     while len(rows) < n and tries < 50 * n:
         tries += 1
-        shop = rng.choice(world.shops)
+        shop = rng.choice(by_label[len(rows) % 2 == 0] or world.shops)
         text = review(shop, rng)
         if text in seen:
             continue
@@ -85,12 +87,27 @@ def sentiment_rows(world: World, rng: random.Random, n: int) -> list[tuple[str, 
 def _problem_item(teller: Teller) -> dict:
     s, (_, p2, p3) = teller.tell("problem_setup")
     p, decoy = s["p"], s["decoy"]
-    others = teller.rng.sample(
+    rng = teller.rng
+    others = rng.sample(
         [q for q in FACTS["problems"] if q.tool not in (p.tool, decoy.tool)], 2
+    )
+    # the moment the tool is needed, told as the stories tell it: most name the tool, some leave
+    # the reader to know which one fixes this trouble
+    carrier = s["carrier"].name
+    pivot = rng.choice(
+        [
+            f"Then {carrier} remembered the {p.tool}.",
+            f'"Don\'t worry, I have the {p.tool}!" said {carrier}.',
+            f"Luckily, {carrier} had brought the {p.tool}.",
+            f"Then {carrier} had an idea.",
+            f"{carrier} knew just what to do.",
+        ]
     )
     return {
         "activity_label": p.label,
-        "ctx_a": " ".join(p2 + p3),
+        # the going and the two tools packed (the scenery left out, so that context and ending fit
+        # a small model's window), the trouble, and the moment the right tool is needed
+        "ctx_a": " ".join([*p2[:3], *p3, pivot]),
         "ctx_b": s["carrier"].name,
         "endings": [f"{q.fix}. {q.result}." for q in (p, decoy, *others)],
     }
@@ -114,6 +131,13 @@ def _food_item(teller: Teller) -> dict:
     }
 
 
+# what a visitor says of a good (True) or a bad shop in the stories' shop visits
+REACTIONS = {
+    True: ['"This is wonderful!"', '"I love it here!"', '"What a great place!"'],
+    False: ['"This is awful!"', '"I don\'t like it here."', '"What a terrible place!"'],
+}
+
+
 def _shop_item(teller: Teller) -> dict:
     rng = teller.rng
     a = teller.hero()
@@ -125,7 +149,10 @@ def _shop_item(teller: Teller) -> dict:
     ]
     return {
         "activity_label": "Visiting a shop",
-        "ctx_a": f"{a.name} and {b.name} went to {shop.name} {at(shop.place)} for {shop.offers}.",
+        "ctx_a": (
+            f"{a.name} and {b.name} went to {shop.name} {at(shop.place)} for {shop.offers}. "
+            f"{cap(rng.choice(shop.facts))}. {rng.choice(REACTIONS[shop.good])}"
+        ),
         "ctx_b": f"After a while, {a.name} and {b.name} left",
         "endings": endings,
     }
