@@ -25,10 +25,21 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def executed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
-    """Every module notebook executed once with the `embedded` profile, as `workbook run` does."""
+    """Every module notebook executed once with the `embedded` profile, as `workbook run` does.
+
+    `$WORKBOOK_EXECUTED_RUN` names the folder of an earlier `workbook run` (its `summary.json`) to
+    reuse instead, e.g. to run one module's slow tests: `workbook run 09 --run-dir DIR`, then
+    `WORKBOOK_EXECUTED_RUN=DIR pytest -m slow -k 09`."""
+    import json
+
     from workbook import runner
     from workbook.modules import available_modules
 
+    reuse = os.environ.get("WORKBOOK_EXECUTED_RUN")
+    if reuse:
+        run_dir = Path(reuse)
+        summary = json.loads((run_dir / "summary.json").read_text())
+        return run_dir, [runner.ModuleResult(**r) for r in summary["modules"]]
     run_dir = tmp_path_factory.mktemp("run")
     # a cell that hangs fails the run after 30 minutes instead of stopping CI
     results = runner.run_modules(

@@ -55,11 +55,13 @@ def label_logprobs(
     """(n_prompts, n_labels) log-likelihoods of each label word after each prompt."""
     if isinstance(label_words, str) or len(label_words) < 2:
         raise ValueError(f"label_words must list at least two words, got {label_words!r}")
+    ### BEGIN SOLUTION
     contexts = [p for p in prompts for _ in label_words]
     continuations = [w for _ in prompts for w in label_words]
     scores = score_texts(model, tokenizer, contexts, continuations, batch_size)
     values = torch.tensor([s.logprob for s in scores], dtype=torch.float64)
     return values.reshape(len(prompts), len(label_words))
+    ### END SOLUTION
 
 
 def label_probabilities(logprobs: Tensor) -> Tensor:
@@ -76,7 +78,9 @@ def median_threshold(p_positive: Tensor) -> float:
     check_type("p_positive", p_positive, Tensor, "a 1-d tensor of probabilities")
     if p_positive.dim() != 1 or p_positive.numel() == 0:
         raise ValueError(f"expected a non-empty 1-d tensor, got shape {tuple(p_positive.shape)}")
+    ### BEGIN SOLUTION
     return float(torch.quantile(p_positive.double(), 0.5))
+    ### END SOLUTION
 
 
 def predict_with_threshold(p_positive: Tensor, threshold: float = 0.5) -> Tensor:
@@ -103,9 +107,11 @@ def contextual_calibration(probs: Tensor, content_free: Tensor) -> Tensor:
         )
     if (p_cf <= 0).any():
         raise ValueError("content-free probabilities must be positive to divide by them")
+    ### BEGIN SOLUTION
     p_cf = p_cf / p_cf.sum()
     q = probs.double() / p_cf
     return q / q.sum(dim=-1, keepdim=True)
+    ### END SOLUTION
 
 
 def accuracy(predictions: Tensor, labels: Sequence[int] | Tensor) -> float:

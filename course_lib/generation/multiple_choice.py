@@ -21,12 +21,14 @@ def choose(logprobs: Sequence[float], lengths: Sequence[int] | None = None) -> i
     """Index of the best ending: the largest log-likelihood, or per unit of length if given."""
     if len(logprobs) == 0:
         raise ValueError("an item needs at least one ending to choose from")
+    if lengths is not None and (len(lengths) != len(logprobs) or any(n <= 0 for n in lengths)):
+        raise ValueError(f"lengths must be positive, one per ending, got {list(lengths)}")
+    ### BEGIN SOLUTION
     values = [float(v) for v in logprobs]
     if lengths is not None:
-        if len(lengths) != len(values) or any(n <= 0 for n in lengths):
-            raise ValueError(f"lengths must be positive, one per ending, got {list(lengths)}")
         values = [v / n for v, n in zip(values, lengths, strict=True)]
     return max(range(len(values)), key=lambda i: (values[i], -i))
+    ### END SOLUTION
 
 
 def multiple_choice_metrics(
@@ -35,14 +37,19 @@ def multiple_choice_metrics(
     """acc and acc_norm (lm-eval's definitions) of the items, given each ending's score."""
     if len(items) != len(scores) or not items:
         raise ValueError(f"{len(items)} items but {len(scores)} lists of scores (need >= 1 each)")
+    for i, (item, item_scores) in enumerate(zip(items, scores, strict=True)):
+        if len(item_scores) != len(item.endings):
+            raise ValueError(
+                f"item {i} has {len(item.endings)} endings but {len(item_scores)} scores"
+            )
+    ### BEGIN SOLUTION
     hits = norm_hits = 0
     for item, item_scores in zip(items, scores, strict=True):
-        if len(item_scores) != len(item.endings):
-            raise ValueError(f"{len(item.endings)} endings but {len(item_scores)} scores")
         logprobs = [s.logprob for s in item_scores]
         hits += choose(logprobs) == item.label
         norm_hits += choose(logprobs, [len(e) for e in item.endings]) == item.label
     return {"acc": hits / len(items), "acc_norm": norm_hits / len(items), "n": len(items)}
+    ### END SOLUTION
 
 
 def score_items(

@@ -32,6 +32,7 @@ def softmax_with_temperature(logits: Tensor, temperature: float = 1.0) -> Tensor
     """softmax(logits / temperature) over the last dimension; temperature 0 is one-hot argmax."""
     _check_logits(logits)
     check_non_negative("temperature", temperature)
+    ### BEGIN SOLUTION
     if temperature == 0:
         one_hot = torch.zeros_like(logits)
         return one_hot.scatter_(-1, logits.argmax(dim=-1, keepdim=True), 1.0)
@@ -39,14 +40,17 @@ def softmax_with_temperature(logits: Tensor, temperature: float = 1.0) -> Tensor
     shifted = scaled - scaled.amax(dim=-1, keepdim=True)  # the largest is 0: exp cannot overflow
     exp = torch.exp(shifted)
     return exp / exp.sum(dim=-1, keepdim=True)
+    ### END SOLUTION
 
 
 def top_k_filter(logits: Tensor, k: int) -> Tensor:
     """Keep the k largest logits of each row (ties with the k-th kept too), -inf elsewhere."""
     _check_logits(logits)
     k = check_int("top_k", k, minimum=1)
+    ### BEGIN SOLUTION
     kth = torch.topk(logits, min(k, logits.shape[-1]), dim=-1).values[..., -1:]
     return logits.masked_fill(logits < kth, float("-inf"))
+    ### END SOLUTION
 
 
 def top_p_filter(logits: Tensor, p: float) -> Tensor:
@@ -56,7 +60,9 @@ def top_p_filter(logits: Tensor, p: float) -> Tensor:
     the most likely token always survives and the kept mass is the first to reach p.
     """
     _check_logits(logits)
-    if check_top_p(p) == 1:  # everything: rounding must not drop the least likely token
+    p = check_top_p(p)
+    ### BEGIN SOLUTION
+    if p == 1:  # everything: rounding must not drop the least likely token
         return logits
     sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
     probs = torch.softmax(sorted_logits.float(), dim=-1)
@@ -64,6 +70,7 @@ def top_p_filter(logits: Tensor, p: float) -> Tensor:
     drop_sorted = before >= p
     drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
     return logits.masked_fill(drop, float("-inf"))
+    ### END SOLUTION
 
 
 def next_token_distribution(

@@ -68,6 +68,7 @@ def score_continuations(
         if bad:
             raise ValueError(f"pair {i} has token id {bad[0]} outside the vocabulary")
         pairs.append((seq, len(cont)))
+    ### BEGIN SOLUTION
     device = next(model.parameters()).device
     scores = []
     for start in range(0, len(pairs), batch_size):
@@ -89,6 +90,7 @@ def score_continuations(
             greedy = bool((rows.argmax(dim=-1) == targets).all())
             scores.append(ContinuationScore(float(picked.sum()), n, greedy))
     return scores
+    ### END SOLUTION
 
 
 def score_texts(
