@@ -88,9 +88,7 @@ def _problem_item(teller: Teller) -> dict:
     s, (_, p2, p3) = teller.tell("problem_setup")
     p, decoy = s["p"], s["decoy"]
     rng = teller.rng
-    others = rng.sample(
-        [q for q in FACTS["problems"] if q.tool not in (p.tool, decoy.tool)], 2
-    )
+    others = rng.sample([q for q in FACTS["problems"] if q.tool not in (p.tool, decoy.tool)], 2)
     # the moment the tool is needed, told as the stories tell it: most name the tool, some leave
     # the reader to know which one fixes this trouble
     carrier = s["carrier"].name
