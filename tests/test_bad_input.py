@@ -36,10 +36,27 @@ from course_lib.data.minhash import (
 )
 from course_lib.data.samplers import get_batch, sequential_batches
 from course_lib.data.tokens import open_tokens, write_token_ids, write_tokens_from_file
+from course_lib.finetune.checkpointing import (
+    check_schedule,
+    checkpoint_schedule,
+    checkpointed_blocks,
+    recompute,
+)
+from course_lib.finetune.instructions import (
+    InstructionExample,
+    batch_source,
+    collate,
+    encode_example,
+    render_prompt,
+)
+from course_lib.finetune.lora import LoRALinear, apply_lora, predicted_lora_params
+from course_lib.finetune.low_rank import low_rank_approximation, low_rank_params, truncated_svd
+from course_lib.finetune.precision import in_float16, loss_scale_demo
 from course_lib.hparam.ledger import probe_cost
 from course_lib.hparam.plan import choose_final_lr, experiment_plan
 from course_lib.model.config import ModelConfig
 from course_lib.model.kv_cache import LayerKVCache
+from course_lib.model.layers import Linear
 from course_lib.model.rope import RotaryEmbedding
 from course_lib.model.transformer import TransformerLM
 from course_lib.paths import ensure_embedded
@@ -522,6 +539,101 @@ HPARAM = [
          lambda w, t: lambda: target_lr_curve({"model": {}}), TypeError, "base must be a sweep"),
 ]  # fmt: skip
 
+
+def fresh_model(w) -> TransformerLM:
+    """A model of the shared config of one's own, for calls that could change a model in place."""
+    return TransformerLM(w.cfg)
+
+
+RECORD = {"instruction": "Name a color.", "input": "", "output": "Red."}
+EXAMPLE = InstructionExample([1, 2, 3], 2)
+
+FINETUNE = [
+    Case("schedule from a dict config", lambda w, t: lambda: checkpoint_schedule({"n_layers": 4}),
+         TypeError, "config must be a ModelConfig, got dict"),
+    Case("schedule as a str", lambda w, t: lambda: check_schedule("0,2", 4), TypeError,
+         "schedule must be a list of block indices"),
+    Case("schedule not from block 0", lambda w, t: lambda: check_schedule([1, 2], 4), ValueError,
+         r"starting at 0 and below 4, got \[1, 2\]"),
+    Case("schedule past the last block", lambda w, t: lambda: check_schedule([0, 4], 4),
+         ValueError, "below 4"),
+    Case("schedule entry as float", lambda w, t: lambda: check_schedule([0, 1.5], 4), TypeError,
+         "schedule entry must be an integer"),
+    Case("checkpointing method misspelt",
+         lambda w, t: lambda: checkpointed_blocks(fresh_model(w), [0], "torhc").__enter__(),
+         ValueError, "unknown method 'torhc'.*did you mean 'torch'"),
+    Case("checkpointing a model without layers",
+         lambda w, t: lambda: checkpointed_blocks(torch.nn.Linear(2, 2), [0]).__enter__(),
+         TypeError, "needs a model with an nn.ModuleList `layers`"),
+    Case("recompute of a list", lambda w, t: lambda: recompute(lambda x: x, [1.0], []), TypeError,
+         "x must be a tensor, got list"),
+    Case("SVD of a list", lambda w, t: lambda: truncated_svd([[1.0]], 1), TypeError,
+         "weight must be a 2-D float tensor, got list"),
+    Case("SVD of a vector", lambda w, t: lambda: truncated_svd(torch.ones(3), 1), ValueError,
+         r"weight must be a 2-D float tensor, got shape \(3,\)"),
+    Case("rank above the matrix's",
+         lambda w, t: lambda: low_rank_approximation(torch.ones(3, 2), 3),
+         ValueError, r"rank must be at most min\(3, 2\) = 2"),
+    Case("rank as float", lambda w, t: lambda: truncated_svd(torch.ones(3, 2), 1.0), TypeError,
+         "rank must be an integer"),
+    Case("low-rank params of negative rank", lambda w, t: lambda: low_rank_params(4, 4, -1),
+         ValueError, "rank must be >= 0, got -1"),
+    Case("LoRA around an embedding",
+         lambda w, t: lambda: LoRALinear(torch.nn.Embedding(4, 4)), TypeError,
+         "base must be an nn.Linear or course_lib.model.layers.Linear, got Embedding"),
+    Case("LoRA rank 0", lambda w, t: lambda: LoRALinear(Linear(4, 4), r=0), ValueError,
+         "r must be positive, got 0"),
+    Case("LoRA alpha as str", lambda w, t: lambda: LoRALinear(Linear(4, 4), alpha="16"),
+         TypeError, "alpha must be a number, got str"),
+    Case("LoRA dropout of 1", lambda w, t: lambda: LoRALinear(Linear(4, 4), dropout=1.0),
+         ValueError, r"dropout must lie in \[0, 1\), got 1.0"),
+    Case("LoRA targets as one str", lambda w, t: lambda: apply_lora(fresh_model(w), "q_proj"),
+         TypeError, "target_modules must be a list of strings, got one string"),
+    Case("LoRA targets none", lambda w, t: lambda: apply_lora(fresh_model(w), []), ValueError,
+         "target_modules must name at least one Linear layer"),
+    Case("LoRA target misspelt", lambda w, t: lambda: apply_lora(fresh_model(w), ["q_porj"]),
+         ValueError, "match no Linear layer of the model.*did you mean 'q_proj'"),
+    Case("LoRA rank as float in apply_lora",
+         lambda w, t: lambda: apply_lora(fresh_model(w), ["q_proj"], r=4.0), TypeError,
+         "r must be an integer"),
+    Case("LoRA count of an unknown layer",
+         lambda w, t: lambda: predicted_lora_params(w.cfg, ["w4"], 4), ValueError,
+         r"target_modules \['w4'\] are not Linear layers of this config"),
+    Case("float16 at scale 0", lambda w, t: lambda: in_float16([1.0], scale=0), ValueError,
+         "scale must be positive, got 0"),
+    Case("float16 of strings", lambda w, t: lambda: in_float16(["1e-8"]), TypeError,
+         "value must be a number, got str"),
+    Case("loss scale growth interval 0",
+         lambda w, t: lambda: loss_scale_demo([1.0], growth_interval=0),
+         ValueError, "growth_interval must be positive, got 0"),
+    Case("loss scale of a number", lambda w, t: lambda: loss_scale_demo(1.0), TypeError,
+         "grads must be a list of gradient sizes, got float"),
+    Case("instruction record as str", lambda w, t: lambda: render_prompt("Name a color."),
+         TypeError, "record must be a dict"),
+    Case("instruction record without output",
+         lambda w, t: lambda: render_prompt({"instruction": "Name a color."}), ValueError,
+         r"record lacks \['output'\]"),
+    Case("instruction input as list",
+         lambda w, t: lambda: render_prompt({**RECORD, "input": ["red"]}), TypeError,
+         r"record\['input'\] must be a string, got list"),
+    Case("tokenizer without encode", lambda w, t: lambda: encode_example(RECORD, {}, 0), TypeError,
+         "tokenizer must have an encode"),
+    Case("negative end-of-text id", lambda w, t: lambda: encode_example(RECORD, w.tok, -1),
+         ValueError, "eot_id must be >= 0, got -1"),
+    Case("window of one token", lambda w, t: lambda: encode_example(RECORD, w.tok, 0, 1),
+         ValueError, "max_tokens must be >= 2, got 1"),
+    Case("collate of nothing", lambda w, t: lambda: collate([], 0), ValueError,
+         "collate needs at least one example"),
+    Case("collate of id lists", lambda w, t: lambda: collate([[1, 2, 3]], 0), TypeError,
+         "example must be an InstructionExample, got list"),
+    Case("collate with pad id as str", lambda w, t: lambda: collate([EXAMPLE], "0"), TypeError,
+         "pad_id must be an integer"),
+    Case("instruction batches of 0", lambda w, t: lambda: batch_source([EXAMPLE], 0, 0),
+         ValueError, "batch_size must be positive, got 0"),
+    Case("instruction batches of no examples", lambda w, t: lambda: batch_source([], 2, 0),
+         ValueError, "batch_source needs at least one example"),
+]  # fmt: skip
+
 CASES = [
     *(pytest.param(c, id=f"tokenizer: {c.id}") for c in TOKENIZER),
     *(pytest.param(c, id=f"data: {c.id}") for c in DATA),
@@ -530,6 +642,7 @@ CASES = [
     *(pytest.param(c, id=f"training: {c.id}") for c in TRAINING),
     *(pytest.param(c, id=f"accounting: {c.id}") for c in ACCOUNTING),
     *(pytest.param(c, id=f"hparam: {c.id}") for c in HPARAM),
+    *(pytest.param(c, id=f"finetune: {c.id}") for c in FINETUNE),
 ]
 
 

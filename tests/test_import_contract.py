@@ -33,6 +33,7 @@ OWNER = {
     "sweeps": "07",
     "hparam": "08",
     "generation": "09",
+    "finetune": "10",
 }
 
 
