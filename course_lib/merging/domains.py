@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_lib.checks import check_int, check_type, read_json
+from course_lib.checks import check_choice, check_int, check_type, read_json
 from course_lib.data.embedded import GENERATOR_VERSION, SPLITS, story_stream
 from course_lib.data.loaders import iter_stories
 from course_lib.data.stories.teller import PLOTS, Teller
@@ -81,8 +81,7 @@ def embedded_seed(data_dir: str | Path) -> int:
 
 def tagged_stories(data_dir: str | Path, split: str, limit: int | None = None) -> list[TaggedStory]:
     """The stories of `stories_<split>.txt` in file order, each with its plot (at most `limit`)."""
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}: expected one of {list(SPLITS)}")
+    check_choice("split", split, SPLITS)
     if limit is not None:
         check_int("limit", limit, minimum=1)
     seed = embedded_seed(data_dir)
