@@ -54,6 +54,15 @@ from course_lib.finetune.low_rank import low_rank_approximation, low_rank_params
 from course_lib.finetune.precision import in_float16, loss_scale_demo
 from course_lib.hparam.ledger import probe_cost
 from course_lib.hparam.plan import choose_final_lr, experiment_plan
+from course_lib.merging.branch import Branch, continue_pretraining, load_branch
+from course_lib.merging.dedup import deduplicate, duplicate_groups
+from course_lib.merging.domains import check_domains, stories_by_domain, tagged_stories
+from course_lib.merging.ensemble import EnsembleLM
+from course_lib.merging.evaluate import domain_losses, validation_loss
+from course_lib.merging.interpolation import interpolate, interpolation_curve, loss_barrier
+from course_lib.merging.merge import average_models, merge_branches
+from course_lib.merging.mixture import encode_stories, mixture_source, mixture_weights
+from course_lib.merging.seed import Seed, SeedRecipe, build_seed, load_seed, seed_key
 from course_lib.model.config import ModelConfig
 from course_lib.model.kv_cache import LayerKVCache
 from course_lib.model.layers import Linear
@@ -634,6 +643,164 @@ FINETUNE = [
          ValueError, "batch_source needs at least one example"),
 ]  # fmt: skip
 
+
+def fake_seed(w, tmp: Path) -> Seed:
+    """A Seed object without files: enough for the checks made before any is read."""
+    return Seed(tmp / "seed", "k" * 16, "d" * 64, 1, w.cfg, TrainConfig(context_length=16), w.tok)
+
+
+def other_vocab_model() -> TransformerLM:
+    torch.manual_seed(0)
+    return TransformerLM(
+        ModelConfig(vocab_size=80, context_length=16, d_model=16, n_layers=1, n_heads=2)
+    )
+
+
+SMALL_TRAIN = TrainConfig(
+    batch_size=2, context_length=16, max_steps=2, warmup_steps=0, progress=False, live_plot=False
+)
+MANIFEST = json.dumps({"generator": "course_lib.data.embedded", "version": 1, "seed": 0})
+
+MERGING = [
+    Case("domains as a list", lambda w, t: lambda: check_domains([("a", ("farm",))]), TypeError,
+         r"domains must be a dict \{domain: plots\}, got list"),
+    Case("domain of an unknown plot",
+         lambda w, t: lambda: check_domains({"a": ("farm", "frm")}), ValueError,
+         r"domains\['a'\] names unknown plot 'frm'"),
+    Case("plot in two domains", lambda w, t: lambda: check_domains({"a": ("farm",),
+                                                                    "b": ("farm",)}),
+         ValueError, "plot 'farm' is in two domains: 'a' and 'b'"),
+    Case("plots left out of the domains", lambda w, t: lambda: check_domains({"a": ("farm",)}),
+         ValueError, r"plots \[.*\] are in no domain"),
+    Case("tagged stories of a split misspelt", lambda w, t: lambda: tagged_stories(t, "vaild"),
+         ValueError, "unknown split 'vaild'.*did you mean 'valid'"),
+    Case("tagged stories limit 0", lambda w, t: lambda: tagged_stories(t, "valid", 0),
+         ValueError, "limit must be positive, got 0"),
+    Case("tagged stories without a manifest", lambda w, t: lambda: tagged_stories(t, "valid"),
+         FileNotFoundError, "embedded data manifest not found"),
+    Case("tagged stories of another generator", lambda w, t: lambda: tagged_stories(t, "valid"),
+         ValueError, "is not an embedded data build",
+         files={"manifest.json": json.dumps({"generator": "mine", "seed": 0})}),
+    Case("tagged stories of an older generator", lambda w, t: lambda: tagged_stories(t, "valid"),
+         ValueError, "built by generator version 1", files={"manifest.json": MANIFEST}),
+    Case("stories by domain of texts", lambda w, t: lambda: stories_by_domain(["a story"]),
+         TypeError, "story must be a TaggedStory, got str"),
+    Case("dedup pair out of range", lambda w, t: lambda: duplicate_groups(3, [(0, 3)]),
+         ValueError, r"pair \(0, 3\) names a document outside 0..2"),
+    Case("dedup of one string", lambda w, t: lambda: deduplicate("a b c d e"), TypeError,
+         "texts must be a list of strings, got one string"),
+    Case("dedup threshold 0", lambda w, t: lambda: deduplicate(["a"], 0), ValueError,
+         r"threshold must lie in \(0, 1\], got 0"),
+    Case("encode no stories", lambda w, t: lambda: encode_stories(w.tok, [], 0), ValueError,
+         "stories is empty"),
+    Case("encode with negative end-of-text", lambda w, t: lambda: encode_stories(w.tok, ["a"], -1),
+         ValueError, "eot_id must be >= 0, got -1"),
+    Case("mix weight of an unknown domain",
+         lambda w, t: lambda: mixture_weights({"ouddoors": 1}, ["outdoors"]), ValueError,
+         r"weights name unknown domains \['ouddoors'\]"),
+    Case("negative mix weight", lambda w, t: lambda: mixture_weights({"a": -1, "b": 2}, "ab"),
+         ValueError, r"weights\['a'\] must be >= 0, got -1"),
+    Case("mix weights of zero sum", lambda w, t: lambda: mixture_weights({"a": 0}, "a"),
+         ValueError, "weights must have a positive sum"),
+    Case("mix weight as str", lambda w, t: lambda: mixture_weights({"a": "1"}, "a"), TypeError,
+         r"weights\['a'\] must be a number, got str"),
+    Case("mix of a domain shorter than a window",
+         lambda w, t: lambda: mixture_source({"a": np.arange(10)}, {"a": 1}, 2, 16), ValueError,
+         "domain 'a' holds 10 tokens, fewer than one window"),
+    Case("mix batch size 0",
+         lambda w, t: lambda: mixture_source({"a": np.arange(99)}, {"a": 1}, 0, 16), ValueError,
+         "batch_size must be positive, got 0"),
+    Case("seed recipe of a dict", lambda w, t: lambda: SeedRecipe(w.cfg.to_dict(), TrainConfig()),
+         TypeError, "model_config must be a ModelConfig, got dict"),
+    Case("seed recipe with a longer training context",
+         lambda w, t: lambda: SeedRecipe(w.cfg, TrainConfig(context_length=32)), ValueError,
+         r"train_config.context_length \(32\) exceeds the model's context_length \(16\)"),
+    Case("seed recipe with negative train bytes",
+         lambda w, t: lambda: SeedRecipe(w.cfg, SMALL_TRAIN, train_bytes=-1), ValueError,
+         "train_bytes must be >= 0, got -1"),
+    Case("seed key of a folder without stories",
+         lambda w, t: lambda: seed_key(SeedRecipe(w.cfg, SMALL_TRAIN), t), FileNotFoundError,
+         "no story file .*stories_train.txt"),
+    Case("seed build with 0 threads",
+         lambda w, t: lambda: build_seed(SeedRecipe(w.cfg, SMALL_TRAIN), t, t, num_threads=0),
+         ValueError, "num_threads must be positive, got 0"),
+    Case("seed build of a config", lambda w, t: lambda: build_seed(SMALL_TRAIN, t), TypeError,
+         "recipe must be a SeedRecipe, got TrainConfig"),
+    Case("seed folder without seed.json", lambda w, t: lambda: load_seed(t), FileNotFoundError,
+         "seed description not found"),
+    Case("seed folder of another writer", lambda w, t: lambda: load_seed(t), ValueError,
+         "was not written by course_lib.merging.seed", files={"seed.json": "{}"}),
+    Case("branch of a checkpoint path",
+         lambda w, t: lambda: continue_pretraining(t / "seed.safetensors", w.tokens, SMALL_TRAIN,
+                                                   t / "b"),
+         TypeError, "seed must be a Seed"),
+    Case("branch with a longer context than the seed",
+         lambda w, t: lambda: continue_pretraining(fake_seed(w, t), w.tokens,
+                                                   TrainConfig(context_length=32), t / "b"),
+         ValueError, r"config.context_length \(32\) exceeds the seed model's"),
+    Case("branch folder of another seed",
+         lambda w, t: lambda: continue_pretraining(fake_seed(w, t), w.tokens, SMALL_TRAIN, t / "b"),
+         ValueError, "holds a branch of seed 'other', not of 'kkkk",
+         files={"b/branch.json": json.dumps({"ancestor": "e" * 64, "seed_key": "other"})}),
+    Case("load a branch never trained", lambda w, t: lambda: load_branch(t / "b"),
+         FileNotFoundError, "no checkpoint at .*checkpoint.safetensors: train the branch first",
+         files={"b/branch.json": json.dumps({"ancestor": "e" * 64})}),
+    Case("average no models", lambda w, t: lambda: average_models([]), ValueError,
+         "models is empty"),
+    Case("average a state dict", lambda w, t: lambda: average_models([w.model.state_dict()]),
+         TypeError, r"models\[0\] must be an nn.Module, got OrderedDict"),
+    Case("average with a weight per model missing",
+         lambda w, t: lambda: average_models([w.model, w.model], [1.0]), ValueError,
+         "weights has 1 entries for 2 models"),
+    Case("average with negative weights",
+         lambda w, t: lambda: average_models([w.model, w.model], [2.0, -1.0]), ValueError,
+         r"weights must be >= 0, got \[2.0, -1.0\]"),
+    Case("average with zero weights",
+         lambda w, t: lambda: average_models([w.model, w.model], [0, 0]), ValueError,
+         "weights must have a positive sum"),
+    Case("average with a weight as str",
+         lambda w, t: lambda: average_models([w.model, w.model], ["1", 1]), TypeError,
+         r"weights\[0\] must be a number, got str"),
+    Case("average of another vocabulary",
+         lambda w, t: lambda: average_models([w.model, other_vocab_model()]), ValueError,
+         "has another config than models.*vocab_size: 64 vs 80"),
+    Case("merge models, not branches", lambda w, t: lambda: merge_branches([w.model]), TypeError,
+         r"branches\[0\] must be a Branch, got TransformerLM"),
+    Case("merge branches of two seeds",
+         lambda w, t: lambda: merge_branches([Branch(w.model, "a" * 64), Branch(w.model, "b" * 64)]),
+         ValueError, "branches descend from different seeds"),
+    Case("ensemble of nothing", lambda w, t: lambda: EnsembleLM([]), ValueError,
+         "an ensemble needs at least one model"),
+    Case("ensemble of a bare layer", lambda w, t: lambda: EnsembleLM([torch.nn.Linear(2, 2)]),
+         TypeError, r"models\[0\] has no .config with vocab_size"),
+    Case("ensemble of two vocabularies",
+         lambda w, t: lambda: EnsembleLM([w.model, other_vocab_model()]), ValueError,
+         r"one vocabulary, got vocab sizes \[64, 80\]"),
+    Case("interpolate past the end", lambda w, t: lambda: interpolate(w.model, w.model, 1.5),
+         ValueError, r"alpha must lie in \[0, 1\], got 1.5"),
+    Case("interpolate at a str", lambda w, t: lambda: interpolate(w.model, w.model, "0.5"),
+         TypeError, "alpha must be a number, got str"),
+    Case("interpolation curve of one point",
+         lambda w, t: lambda: interpolation_curve(w.model, w.model, lambda m: 0.0, 1),
+         ValueError, "alphas must be >= 2, got 1"),
+    Case("interpolation curve with a loss value",
+         lambda w, t: lambda: interpolation_curve(w.model, w.model, 1.0), TypeError,
+         "loss_fn must be a function of a model, got float"),
+    Case("barrier without the endpoints", lambda w, t: lambda: loss_barrier([(0.5, 1.0)]),
+         ValueError, "the curve must include alpha = 0 and alpha = 1"),
+    Case("validation loss with context 0",
+         lambda w, t: lambda: validation_loss(w.model, np.arange(40), 0), ValueError,
+         "context_length must be positive, got 0"),
+    Case("validation loss of a state dict",
+         lambda w, t: lambda: validation_loss(w.model.state_dict(), np.arange(40), 8), TypeError,
+         "model must be an nn.Module, got OrderedDict"),
+    Case("domain losses of no domains", lambda w, t: lambda: domain_losses(w.model, {}, 8),
+         ValueError, "domains is empty"),
+    Case("domain losses of a list",
+         lambda w, t: lambda: domain_losses(w.model, [np.arange(40)], 8), TypeError,
+         r"domains must be a dict \{domain: token stream\}, got list"),
+]  # fmt: skip
+
 CASES = [
     *(pytest.param(c, id=f"tokenizer: {c.id}") for c in TOKENIZER),
     *(pytest.param(c, id=f"data: {c.id}") for c in DATA),
@@ -643,6 +810,7 @@ CASES = [
     *(pytest.param(c, id=f"accounting: {c.id}") for c in ACCOUNTING),
     *(pytest.param(c, id=f"hparam: {c.id}") for c in HPARAM),
     *(pytest.param(c, id=f"finetune: {c.id}") for c in FINETUNE),
+    *(pytest.param(c, id=f"merging: {c.id}") for c in MERGING),
 ]
 
 

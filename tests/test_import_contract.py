@@ -34,6 +34,7 @@ OWNER = {
     "hparam": "08",
     "generation": "09",
     "finetune": "10",
+    "merging": "11",
 }
 
 
