@@ -56,7 +56,9 @@ def test_measured_matmul_peak_is_a_positive_rate():
 # 19.5 TFLOP/s at 50% MFU (seed 001, CS336 §7d):
 #   one step  = 3 × forward = 3 × 4,513,336,524,800 × 1024 = 13,864,969,804,185,600 FLOPs
 #   400K steps = 5.546e21 FLOPs; ÷ (0.5 × 19.5e12) = 568,819,274 s = 6,583.6 days (18 years).
-# Seed 001 answers 3.3 days: it forgot the batch of 1024 and took 2× instead of 3× forward.
+# Forgetting the batch of 1024 and taking 2× instead of 3× forward gives 6,583.6 / 1024 × 2/3 =
+# 4.29 days (the slip notebook 06 warns about; seed 001's own answer, 3.3 days, also used another
+# forward count).
 # At the A100's bfloat16 peak (312 TFLOP/s) it is 411.5 days.
 def test_gpt2_xl_on_an_a100():
     config = gpt2_config("xl")
