@@ -6,7 +6,7 @@ versions and are tested to give exactly the same results.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import regex
 
@@ -135,7 +135,7 @@ def encode_naive(
     ### END SOLUTION
 
 
-def decode_tokens(ids: Sequence[int], vocab: dict[int, bytes]) -> str:
+def decode_tokens(ids: Iterable[int], vocab: dict[int, bytes]) -> str:
     """Join the tokens' bytes and decode them as UTF-8; invalid bytes become U+FFFD."""
     ### BEGIN SOLUTION
     return b"".join(vocab[i] for i in ids).decode("utf-8", errors="replace")
