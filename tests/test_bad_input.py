@@ -26,6 +26,7 @@ from course_lib.accounting.flops import forward_flops
 from course_lib.accounting.hardware import gpu_spec, measure_matmul_flops, peak_flops
 from course_lib.accounting.mfu import mfu, training_time_seconds
 from course_lib.accounting.params import count_params
+from course_lib.data.dataset import DocumentDataset, document_example, stack_examples
 from course_lib.data.ingest import ingest_jsonl
 from course_lib.data.loaders import load_jsonl_docs
 from course_lib.data.minhash import (
@@ -332,6 +333,32 @@ DATA = [
     Case("sequential_batches of float tokens",
          lambda w, t: lambda: next(sequential_batches(np.zeros(20), 2, 4)),
          TypeError, "integer token ids"),
+    Case("document_example of a str", lambda w, t: lambda: document_example("abc", 1, 2, 0, 4),
+         TypeError, "ids must be a list of token ids"),
+    Case("document_example of float ids",
+         lambda w, t: lambda: document_example(torch.tensor([1.0, 2.0]), 1, 2, 0, 4),
+         TypeError, "integer token ids"),
+    Case("document_example of a negative id",
+         lambda w, t: lambda: document_example([3, -1], 1, 2, 0, 4),
+         ValueError, "each token id must be >= 0"),
+    Case("document_example with max_len 0",
+         lambda w, t: lambda: document_example([3], 1, 2, 0, 0),
+         ValueError, "max_len must be positive, got 0"),
+    Case("document_example with a float pad_id",
+         lambda w, t: lambda: document_example([3], 1, 2, 0.0, 4),
+         TypeError, "pad_id must be an integer"),
+    Case("DocumentDataset of one document", lambda w, t: lambda: DocumentDataset([3, 4], 1, 2, 0, 4)[0],
+         TypeError, "ids must be a list of token ids"),
+    Case("DocumentDataset of a str", lambda w, t: lambda: DocumentDataset("abc", 1, 2, 0, 4),
+         TypeError, "docs must be a list of documents"),
+    Case("DocumentDataset with max_len 0", lambda w, t: lambda: DocumentDataset([[3]], 1, 2, 0, 0),
+         ValueError, "max_len must be positive, got 0"),
+    Case("stack_examples of nothing", lambda w, t: lambda: stack_examples([]),
+         ValueError, "at least one example"),
+    Case("stack_examples of different lengths",
+         lambda w, t: lambda: stack_examples(
+             [document_example([3], 1, 2, 0, 4), document_example([3], 1, 2, 0, 5)]),
+         ValueError, "pad every example to the same max_len"),
     Case("load_jsonl_docs of an empty file",
          lambda w, t: lambda: load_jsonl_docs(t / "e.jsonl"),
          ValueError, "holds no documents",
