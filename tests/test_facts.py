@@ -134,7 +134,6 @@ STATED_CONSTANTS = [
     ("03_data", "q_collate", f"(−{-IGNORE_INDEX})"),
     ("03_data", "q_minhash", f"$p = 2^{{{PRIME.bit_length()}}} - 1$"),
     ("02_tokenizers", "uint16_answer", f"the integers 0 to {UINT16_LIMIT - 1:,}"),
-    ("03_data", "uint16_answer", f"the integers 0 to {UINT16_LIMIT - 1:,}"),
     ("06_accounting", "q_cost_estimate", f"of steps {WINDOW[0]}–{WINDOW[1]}"),
     ("06_accounting", "q_cost_estimate", f"window=({WINDOW[0]}, {WINDOW[1]})"),
     ("06_accounting", "md_cost_run", f"of steps {WINDOW[0]}–{WINDOW[1]}"),
@@ -214,10 +213,6 @@ ALLOWED_NUMBERS: dict[tuple[str, str], set[str]] = {
     # the uint16 range, GPT-2's vocabulary, the Pile's size as a worked example
     ("02_tokenizers", "uint16_answer"): {
         *("65,535", "65,536", "50,257", "16", "256", "200", "400", "825", "1.6"),
-    },
-    ("03_data", "uint16_answer"): {
-        *("65,535", "65,536", "50,257", "100,000", "70,000", "4,464", "100,277", "128,256"),
-        *("10", "20", "80"),
     },
     # the tolerances t of the comparison, and a worked example of padding a web page
     ("03_data", "policies_answer"): {"16", "64", "200", "4,096", "95 %"},
