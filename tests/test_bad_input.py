@@ -70,6 +70,7 @@ from course_lib.model.layers import Linear
 from course_lib.model.rope import RotaryEmbedding
 from course_lib.model.transformer import TransformerLM
 from course_lib.paths import ensure_embedded
+from course_lib.tokenizer.streaming import encode_iterable
 from course_lib.tokenizer.tokenizer import Tokenizer
 from course_lib.tokenizer.trainer import train_bpe
 from course_lib.training.adamw import AdamW
@@ -200,6 +201,18 @@ def build_plus_extra(w, tmp):
 
 
 TOKENIZER = [
+    Case("encode_iterable of one str",
+         lambda w, t: lambda: next(encode_iterable(w.tok.encode, "Once upon a time")),
+         TypeError, "texts must be an iterable of str chunks .* got str"),
+    Case("encode_iterable of bytes chunks",
+         lambda w, t: lambda: next(encode_iterable(w.tok.encode, [b"Once", b" upon"])),
+         TypeError, "texts must yield str chunks, got bytes at chunk 0"),
+    Case("encode_iterable with buffer_chars 0",
+         lambda w, t: lambda: next(encode_iterable(w.tok.encode, ["a"], buffer_chars=0)),
+         ValueError, "buffer_chars must be positive, got 0"),
+    Case("encode_iterable of a tokenizer, not its encode",
+         lambda w, t: lambda: next(encode_iterable("tok", ["a"])),
+         TypeError, "encode must be a function str -> list of ids, got str"),
     Case("special tokens as one str", lambda w, t: lambda: Tokenizer(w.vocab, w.merges, "<eot>"),
          TypeError, "special_tokens must be a list of strings, got one string"),
     Case("train_bpe special tokens as one str",

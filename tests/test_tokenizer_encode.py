@@ -10,6 +10,7 @@ import textwrap
 import pytest
 
 from course_lib.tokenizer.pretokenizer import count_pretokens
+from course_lib.tokenizer.streaming import encode_iterable
 from course_lib.tokenizer.teaching import decode_tokens, encode_naive
 from course_lib.tokenizer.tokenizer import Tokenizer
 from course_lib.tokenizer.trainer import train_bpe_from_counts
@@ -142,6 +143,22 @@ def test_encode_iterable_equals_encode(tmp_path, tokenizer):
     cuts = sorted(rng.sample(range(len(text)), 500))
     chunks = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)])]
     assert list(tokenizer.encode_iterable(chunks, buffer_chars=100)) == expected
+
+
+def test_encode_iterable_reads_lazily(tokenizer):
+    read = []
+
+    def chunks():
+        for k in range(200):
+            read.append(k)
+            yield f"word{k} and more "
+
+    ids = encode_iterable(tokenizer.encode, chunks(), buffer_chars=64)
+    assert read == []  # a generator: nothing read before the first id is asked for
+    first = next(ids)
+    assert 0 < len(read) < 10  # about 64 characters read, then one safe cut
+    text = "".join(f"word{k} and more " for k in range(200))
+    assert [first, *ids] == tokenizer.encode(text) and len(read) == 200
 
 
 STREAM_SCRIPT = textwrap.dedent(
