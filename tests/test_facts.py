@@ -27,6 +27,7 @@ from course_lib.accounting.presets import gpt2_config
 from course_lib.data.minhash import PRIME
 from course_lib.data.policies import IGNORE_INDEX
 from course_lib.data.tokens import UINT16_LIMIT
+from course_lib.finetune.precision import FP16_MAX
 from course_lib.hparam.plan import LR_TOLERANCE, MIN_EXPERIMENTS
 from course_lib.training.final_model import FINAL_BUDGET_FLOPS, FINAL_THRESHOLD
 from workbook import reports
@@ -161,6 +162,7 @@ STATED_CONSTANTS = [
         f"about {CHINCHILLA_TOKENS_PER_PARAM:g} training tokens per",
     ),
     ("08_hparam_transfer", "q_plan", f"at least `MIN_EXPERIMENTS` ({MIN_EXPERIMENTS})"),
+    ("10_finetuning", "md_memory", f"up to `FP16_MAX` ({FP16_MAX:,.0f})"),
     ("08_hparam_transfer", "q_final_lr", f"within a factor of `LR_TOLERANCE` ({LR_TOLERANCE:g})"),
     (
         "08_hparam_transfer",

@@ -63,10 +63,12 @@ class InstructionExample:
 
     def inputs_and_targets(self) -> tuple[list[int], list[int]]:
         """Next-token pairs: inputs ids[:-1], targets ids[1:] with prompt targets ignored."""
+        ### BEGIN SOLUTION
         inputs, targets = self.ids[:-1], list(self.ids[1:])
         for i in range(min(self.prompt_len - 1, len(targets))):
             targets[i] = IGNORE_INDEX
         return inputs, targets
+        ### END SOLUTION
 
 
 def encode_example(
@@ -122,6 +124,7 @@ def collate(
     for example in examples:
         check_type("example", example, InstructionExample, "an InstructionExample")
     pad_id = check_int("pad_id", pad_id, minimum=0)
+    ### BEGIN SOLUTION
     pairs = [example.inputs_and_targets() for example in examples]
     width = max(len(inputs) for inputs, _ in pairs)
     inputs = torch.full((len(pairs), width), pad_id, dtype=torch.long)
@@ -132,6 +135,7 @@ def collate(
         targets[row, : len(y)] = torch.tensor(y)
         mask[row, : len(x)] = True
     return InstructionBatch(inputs.to(device), targets.to(device), mask.to(device))
+    ### END SOLUTION
 
 
 def batch_source(

@@ -43,6 +43,7 @@ class LoRALinear(nn.Module):
         check_non_negative("dropout", dropout)
         if not dropout < 1:
             raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
+        ### BEGIN SOLUTION
         self.base = base
         self.alpha = float(alpha)
         self.scaling = self.alpha / self.r  # peft's default; rsLoRA would use alpha / sqrt(r)
@@ -53,6 +54,7 @@ class LoRALinear(nn.Module):
         nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5))  # as nn.Linear and peft
         self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
         self.merged = False
+        ### END SOLUTION
 
     @property
     def in_features(self) -> int:
@@ -64,28 +66,36 @@ class LoRALinear(nn.Module):
 
     def delta_weight(self) -> Tensor:
         """The update (α/r)·B A, shaped like the base weight (out, in)."""
+        ### BEGIN SOLUTION
         return (self.lora_B @ self.lora_A) * self.scaling
+        ### END SOLUTION
 
     def forward(self, x: Tensor) -> Tensor:
         """base(x) + (α/r)·B A dropout(x); just base(x) once merged."""
+        ### BEGIN SOLUTION
         out = self.base(x)
         if self.merged:
             return out
         return out + (self.dropout(x) @ self.lora_A.T @ self.lora_B.T) * self.scaling
+        ### END SOLUTION
 
     @torch.no_grad()
     def merge(self) -> None:
         """Add the update into the base weight (no-op if merged): inference at the base's cost."""
+        ### BEGIN SOLUTION
         if not self.merged:
             self.base.weight += self.delta_weight().to(self.base.weight.dtype)
             self.merged = True
+        ### END SOLUTION
 
     @torch.no_grad()
     def unmerge(self) -> None:
         """Subtract the update from the base weight again (no-op if not merged)."""
+        ### BEGIN SOLUTION
         if self.merged:
             self.base.weight -= self.delta_weight().to(self.base.weight.dtype)
             self.merged = False
+        ### END SOLUTION
 
     def extra_repr(self) -> str:
         return f"r={self.r}, alpha={self.alpha:g}, merged={self.merged}"
@@ -168,6 +178,7 @@ def merge_and_unload(model: nn.Module) -> nn.Module:
 def trainable_parameters(model: nn.Module) -> dict[str, float]:
     """Trainable and total parameter counts, and the trainable share in percent."""
     check_type("model", model, nn.Module, "a torch nn.Module")
+    ### BEGIN SOLUTION
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return {
@@ -175,6 +186,7 @@ def trainable_parameters(model: nn.Module) -> dict[str, float]:
         "total": total,
         "percent": 100.0 * trainable / total if total else 0.0,
     }
+    ### END SOLUTION
 
 
 def linear_shapes(config: ModelConfig) -> dict[str, tuple[int, int]]:

@@ -37,10 +37,12 @@ def truncated_svd(weight: Tensor, rank: int) -> tuple[Tensor, Tensor, Tensor]:
     """(U_r (out, r), S_r (r,), Vh_r (r, in)): the top `rank` singular triplets of `weight`."""
     check_matrix("weight", weight)
     rank = check_rank(rank, weight)
+    ### BEGIN SOLUTION
     if weight.dtype in (torch.float16, torch.bfloat16):
         weight = weight.float()  # linalg has no half-precision SVD
     u, s, vh = torch.linalg.svd(weight, full_matrices=False)
     return u[:, :rank], s[:rank], vh[:rank]
+    ### END SOLUTION
 
 
 def low_rank_factors(weight: Tensor, rank: int) -> tuple[Tensor, Tensor]:
@@ -60,7 +62,9 @@ def eckart_young_error(singular_values: Tensor, rank: int) -> float:
     """‖W − W_r‖_F from the singular values alone: √(sum of the dropped ones squared)."""
     check_type("singular_values", singular_values, Tensor, "a 1-D tensor")
     rank = check_int("rank", rank, minimum=0)
+    ### BEGIN SOLUTION
     return singular_values[rank:].double().square().sum().sqrt().item()
+    ### END SOLUTION
 
 
 def low_rank_params(out_features: int, in_features: int, rank: int) -> int:
