@@ -29,6 +29,7 @@ from course_lib.data.policies import IGNORE_INDEX
 from course_lib.data.tokens import UINT16_LIMIT
 from course_lib.finetune.precision import FP16_MAX
 from course_lib.hparam.plan import LR_TOLERANCE, MIN_EXPERIMENTS
+from course_lib.merging.domains import DOMAINS
 from course_lib.training.final_model import FINAL_BUDGET_FLOPS, FINAL_THRESHOLD
 from workbook import reports
 from workbook.modules import TEMPLATE_DIR, source_notebooks
@@ -184,6 +185,24 @@ def test_stated_defaults_are_the_library_defaults() -> None:
     assert A100.memory_bytes == max_batch_size.__defaults__[0]
     assert "dollars_per_hour=1.50" in _cell("06_accounting", "q_cost_estimate").source
     assert cost_estimate.__defaults__[0] == 1.50
+
+
+# the plots 11's markdown gives as examples of each domain of `course_lib.merging.domains.DOMAINS`
+DOMAIN_EXAMPLES = {
+    "outdoors": ("season", "farm", "river", "camping"),
+    "making": ("shop", "baking", "building", "band"),
+    "people": ("friend", "fear", "mistake", "birthday"),
+}
+
+
+def test_module_11_states_the_library_domains() -> None:
+    """11 names the three domains of DOMAINS, each with example plots that belong to it."""
+    text = _cell("11_merging", "md_domains").source
+    assert list(DOMAIN_EXAMPLES) == list(DOMAINS) and "three domains" in text
+    for name, plots in DOMAIN_EXAMPLES.items():
+        assert f"**{name}**" in text, f"the text does not name domain {name}"
+        assert set(plots) <= set(DOMAINS[name]), f"{plots} are not all plots of {name}"
+        assert all(plot in text for plot in plots), f"the text does not give {plots}"
 
 
 FINAL_TESTS = ("test_final_model_budget", "test_final_model_heldout")

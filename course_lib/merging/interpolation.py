@@ -19,7 +19,9 @@ def interpolate(model_a: nn.Module, model_b: nn.Module, alpha: float) -> nn.Modu
     """A new model with weights (1-α)θ_a + αθ_b, α in [0, 1]."""
     if not 0 <= check_number("alpha", alpha) <= 1:
         raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+    ### BEGIN SOLUTION
     return average_models([model_a, model_b], [1 - float(alpha), float(alpha)])
+    ### END SOLUTION
 
 
 def interpolation_curve(
@@ -37,7 +39,9 @@ def interpolation_curve(
         n = check_int("alphas", alphas, minimum=2)
         alphas = [i / (n - 1) for i in range(n)]
     check_type("alphas", alphas, list | tuple, "a list of numbers in [0, 1] or a count")
+    ### BEGIN SOLUTION
     return [(float(a), float(loss_fn(interpolate(model_a, model_b, a)))) for a in alphas]
+    ### END SOLUTION
 
 
 def loss_barrier(curve: Sequence[tuple[float, float]]) -> float:
@@ -46,4 +50,6 @@ def loss_barrier(curve: Sequence[tuple[float, float]]) -> float:
     ends = dict(curve)
     if 0.0 not in ends or 1.0 not in ends:
         raise ValueError("the curve must include alpha = 0 and alpha = 1 to measure a barrier")
+    ### BEGIN SOLUTION
     return max(loss - ((1 - a) * ends[0.0] + a * ends[1.0]) for a, loss in curve)
+    ### END SOLUTION

@@ -104,6 +104,7 @@ def average_state_dicts(
     state_dicts: Sequence[dict[str, Tensor]], weights: Sequence[float]
 ) -> dict[str, Tensor]:
     """Σ_i w_i θ_i of every floating tensor (in float64, cast back); others must agree exactly."""
+    ### BEGIN SOLUTION
     out: dict[str, Tensor] = {}
     for name, ref in state_dicts[0].items():
         if not ref.is_floating_point():
@@ -116,6 +117,7 @@ def average_state_dicts(
             total += w * sd[name].to(ref.device, torch.float64)
         out[name] = total.to(ref.dtype)
     return out
+    ### END SOLUTION
 
 
 def average_models(
@@ -125,9 +127,11 @@ def average_models(
     models = _models(models)
     check_same_architecture(models)
     w = normalized_weights(weights, len(models))
+    ### BEGIN SOLUTION
     merged = copy.deepcopy(models[0])
     merged.load_state_dict(average_state_dicts([m.state_dict() for m in models], w))
     return merged
+    ### END SOLUTION
 
 
 def merge_branches(
