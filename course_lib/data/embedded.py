@@ -24,13 +24,13 @@ in the same commit. A change that keeps every byte, as that test shows, keeps th
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from course_lib.data.download import sha256_file
 from course_lib.data.stories import companions
 from course_lib.data.stories.teller import Teller
 from course_lib.data.stories.world import build_world
@@ -76,14 +76,6 @@ def story_split(
 
 def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8", newline="\n")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def build_embedded(
@@ -153,7 +145,7 @@ def build_embedded(
 
     for name, info in files.items():
         info["bytes"] = (out / name).stat().st_size
-        info["sha256"] = _sha256(out / name)
+        info["sha256"] = sha256_file(out / name)
     manifest = {
         "generator": "course_lib.data.embedded",
         "version": GENERATOR_VERSION,

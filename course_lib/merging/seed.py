@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from course_lib.checks import check_int, check_type, read_json, write_text_atomic
+from course_lib.data.download import sha256_file
 from course_lib.data.loaders import EOT, iter_stories
 from course_lib.merging.mixture import encode_stories
 from course_lib.model import ModelConfig, TransformerLM
@@ -101,14 +102,6 @@ def _recipe(config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config.items() if k not in RUNTIME_FIELDS}
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def story_files(data_dir: Path) -> dict[str, Path]:
     """The training and validation story files of a data folder (both must exist)."""
     files = {split: data_dir / f"stories_{split}.txt" for split in ("train", "valid")}
@@ -122,7 +115,7 @@ def seed_key(recipe: SeedRecipe, data_dir: str | Path = "") -> str:
     """The cache key of a recipe on a data folder: a hash of the recipe and the story files."""
     check_type("recipe", recipe, SeedRecipe, "a SeedRecipe")
     files = story_files(resolve_data_dir(data_dir))
-    data = {split: _sha256(path) for split, path in files.items()}
+    data = {split: sha256_file(path) for split, path in files.items()}
     text = json.dumps({"recipe": recipe.to_dict(), "data": data}, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
@@ -287,7 +280,7 @@ def _build(recipe: SeedRecipe, data_dir: Path, out: Path, key: str, progress: bo
         "step": result.step,
         "val_loss": result.val_loss,
         "recipe": recipe.to_dict(),
-        "data": {split: _sha256(path) for split, path in files.items()},
+        "data": {split: sha256_file(path) for split, path in files.items()},
         "data_dir": str(data_dir),
     }
     write_text_atomic(out / SEED_JSON, json.dumps(info, indent=2, sort_keys=True) + "\n")
