@@ -133,6 +133,44 @@ def measure_training_memory(
     }
 
 
+SegmentRunner = Callable[[Callable[[Tensor], Tensor], Tensor, list[nn.Module]], Tensor]
+
+
+def patch_segments(
+    layers: nn.ModuleList, spans: Iterable[tuple[int, int]], run: SegmentRunner
+) -> None:
+    """Make the first layer of each span (start, stop) run layers[start:stop] as one segment,
+    `run(body, x, blocks)`, and the span's other layers pass their input through;
+    `unpatch_segments` restores the layers' own forward."""
+
+    def segment_forward(blocks: list[nn.Module]) -> Callable[..., Tensor]:
+        def forward(x: Tensor, positions: Tensor | None = None, kv_cache: Any = None) -> Tensor:
+            if kv_cache is not None:
+                raise ValueError("checkpointed layers are for training, not cached decoding")
+
+            def body(h: Tensor) -> Tensor:
+                for block in blocks:
+                    h = type(block).forward(block, h, positions)
+                return h
+
+            return run(body, x, blocks)
+
+        return forward
+
+    def skip(x: Tensor, positions: Tensor | None = None, kv_cache: Any = None) -> Tensor:
+        return x  # this layer already ran inside its segment's first layer
+
+    starts = dict(spans)
+    for i, layer in enumerate(layers):
+        layer.forward = segment_forward(list(layers[i : starts[i]])) if i in starts else skip
+
+
+def unpatch_segments(layers: nn.ModuleList) -> None:
+    """Undo `patch_segments`: every layer runs its own forward again."""
+    for layer in layers:
+        vars(layer).pop("forward", None)
+
+
 @contextlib.contextmanager
 def checkpointed_layers(model: nn.Module, segment: int = 1) -> Iterator[nn.Module]:
     """Within the block, recompute `model.layers` in segments of `segment` layers during backward.
@@ -145,28 +183,9 @@ def checkpointed_layers(model: nn.Module, segment: int = 1) -> Iterator[nn.Modul
         raise ValueError("checkpointed_layers needs a model with an nn.ModuleList `layers`")
     if not 1 <= segment <= len(layers):
         raise ValueError(f"segment must be 1..{len(layers)} layers, got {segment}")
-
-    def run(start: int) -> Callable[..., Tensor]:
-        def segment_forward(x: Tensor, positions: Tensor | None = None, kv_cache: Any = None):
-            if kv_cache is not None:
-                raise ValueError("checkpointed layers are for training, not cached decoding")
-
-            def body(h: Tensor) -> Tensor:
-                for layer in layers[start : start + segment]:
-                    h = type(layer).forward(layer, h, positions)
-                return h
-
-            return checkpoint(body, x, use_reentrant=False)
-
-        return segment_forward
-
-    def skip(x: Tensor, positions: Tensor | None = None, kv_cache: Any = None) -> Tensor:
-        return x  # this layer already ran inside its segment's first layer
-
-    for i, layer in enumerate(layers):
-        layer.forward = run(i) if i % segment == 0 else skip
+    spans = [(i, min(i + segment, len(layers))) for i in range(0, len(layers), segment)]
+    patch_segments(layers, spans, lambda body, x, _: checkpoint(body, x, use_reentrant=False))
     try:
         yield model
     finally:
-        for layer in layers:
-            del layer.forward
+        unpatch_segments(layers)

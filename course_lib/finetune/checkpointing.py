@@ -27,9 +27,11 @@ from torch.utils.checkpoint import checkpoint
 
 from course_lib.accounting.measure import (
     lm_loss,
+    patch_segments,
     peak_memory,
     saved_tensor_bytes,
     training_activation_bytes,
+    unpatch_segments,
 )
 from course_lib.accounting.memory import (
     activation_bytes,
@@ -129,39 +131,21 @@ def checkpointed_blocks(
     check_choice("method", method, METHODS)
     spans = segments(schedule, len(layers))
 
-    def segment_forward(start: int, stop: int) -> Callable[..., Tensor]:
-        blocks = list(layers[start:stop])
-        params = [p for block in blocks for p in block.parameters() if p.requires_grad]
+    def run(body: Callable[[Tensor], Tensor], x: Tensor, blocks: list[nn.Module]) -> Tensor:
+        if not torch.is_grad_enabled():
+            return body(x)
+        if method == "torch":
+            return checkpoint(body, x, use_reentrant=False)
+        return recompute(
+            body, x, [p for block in blocks for p in block.parameters() if p.requires_grad]
+        )
 
-        def forward(x: Tensor, positions: Tensor | None = None, kv_cache: Any = None) -> Tensor:
-            if kv_cache is not None:
-                raise ValueError("checkpointed blocks are for training, not cached decoding")
-
-            def body(h: Tensor) -> Tensor:
-                for block in blocks:
-                    h = type(block).forward(block, h, positions)
-                return h
-
-            if not torch.is_grad_enabled():
-                return body(x)
-            if method == "torch":
-                return checkpoint(body, x, use_reentrant=False)
-            return recompute(body, x, params)
-
-        return forward
-
-    def skip(x: Tensor, positions: Tensor | None = None, kv_cache: Any = None) -> Tensor:
-        return x  # this block already ran inside its segment
-
-    starts = {start: stop for start, stop in spans}
-    for i, layer in enumerate(layers):
-        if spans:
-            layer.forward = segment_forward(i, starts[i]) if i in starts else skip
+    if spans:  # an empty schedule checkpoints nothing
+        patch_segments(layers, spans, run)
     try:
         yield model
     finally:
-        for layer in layers:
-            vars(layer).pop("forward", None)
+        unpatch_segments(layers)
 
 
 def predicted_activation_bytes(
