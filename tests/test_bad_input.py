@@ -70,9 +70,10 @@ from course_lib.model.layers import Linear
 from course_lib.model.rope import RotaryEmbedding
 from course_lib.model.transformer import TransformerLM
 from course_lib.paths import ensure_embedded
+from course_lib.tokenizer.sentencepiece_wrapper import pad_batch
 from course_lib.tokenizer.streaming import encode_iterable
 from course_lib.tokenizer.tokenizer import Tokenizer
-from course_lib.tokenizer.trainer import train_bpe
+from course_lib.tokenizer.trainer import train_bpe, train_bpe_from_counts
 from course_lib.training.adamw import AdamW
 from course_lib.training.config import TrainConfig
 from course_lib.training.losses import cross_entropy, fast_cross_entropy, perplexity
@@ -218,6 +219,30 @@ TOKENIZER = [
     Case("train_bpe special tokens as one str",
          lambda w, t: lambda: train_bpe(w.corpus, 300, "<eot>", num_workers=1),
          TypeError, "special_tokens must be a list"),
+    Case("train_bpe_from_counts of a list of pre-tokens",
+         lambda w, t: lambda: train_bpe_from_counts(["the", " cat"], 300),
+         TypeError, "pretoken_counts must be a mapping .* got list"),
+    Case("train_bpe_from_counts with bytes pre-tokens",
+         lambda w, t: lambda: train_bpe_from_counts({b"the": 3}, 300),
+         TypeError, "pretoken_counts must map str pre-tokens to int counts, got b'the': 3"),
+    Case("train_bpe_from_counts with float counts",
+         lambda w, t: lambda: train_bpe_from_counts({"the": 2.5}, 300),
+         TypeError, "must map str pre-tokens to int counts, got 'the': 2.5"),
+    Case("pad_batch with SentencePiece's default pad_id -1",
+         lambda w, t: lambda: pad_batch([[5, 6], [7]], -1),
+         ValueError, r"pad_id=-1: padding needs a real id >= 0 \(SentencePiece's default"),
+    Case("pad_batch of one sequence, not a list of them",
+         lambda w, t: lambda: pad_batch("hello", 0),
+         TypeError, "sequences must be a list of id sequences, got str"),
+    Case("pad_batch of a list of ints",
+         lambda w, t: lambda: pad_batch([5, 6], 0),
+         TypeError, r"sequences\[0\] must be a sequence of int ids, got int"),
+    Case("pad_batch with eos_id equal to pad_id",
+         lambda w, t: lambda: pad_batch([[5]], 0, eos_id=0),
+         ValueError, "eos_id=0 equals pad_id"),
+    Case("pad_batch with a negative bos_id",
+         lambda w, t: lambda: pad_batch([[5]], 0, bos_id=-1),
+         ValueError, "bos_id=-1: expected an id >= 0"),
     Case("vocab and merges swapped", lambda w, t: lambda: Tokenizer(w.merges, w.vocab),
          TypeError, "vocab must be a dict"),
     Case("merges of single tokens", lambda w, t: lambda: Tokenizer(w.vocab, [b"ab"]),

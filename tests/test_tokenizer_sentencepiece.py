@@ -8,7 +8,11 @@ import pytest
 import sentencepiece as spm
 import torch
 
-from course_lib.tokenizer.sentencepiece_wrapper import SentencePieceTokenizer, train_sentencepiece
+from course_lib.tokenizer.sentencepiece_wrapper import (
+    SentencePieceTokenizer,
+    pad_batch,
+    train_sentencepiece,
+)
 
 EOT = "<|endoftext|>"
 SAMPLE = 'Once upon a time,  there was a  dog.\n\nIt said "héllo 🎉"<|endoftext|>The end. '
@@ -96,3 +100,48 @@ def test_decode_rejects_out_of_range_ids(model):
         model.decode([5, model.vocab_size])
     with pytest.raises(ValueError, match="out of range"):
         model.decode([-1])
+
+
+def test_pad_batch_frames_pads_and_masks():
+    ids, mask = pad_batch([[5, 6, 7], [8], []], pad_id=0, bos_id=2, eos_id=3)
+    assert ids == [[2, 5, 6, 7, 3], [2, 8, 3, 0, 0], [2, 3, 0, 0, 0]]
+    assert mask == [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 1, 0, 0, 0]]
+    assert pad_batch([[5], [6, 7]], 9) == ([[5, 9], [6, 7]], [[1, 0], [1, 1]])
+    assert pad_batch([], 0, 2, 3) == ([], [])
+    seqs = [(4, 4), (4,)]
+    padded, _ = pad_batch(seqs, 1, eos_id=3)
+    padded[0].append(99)
+    assert seqs == [(4, 4), (4,)], "the input is never changed"
+
+
+def test_pad_batch_matches_torch_pad_sequence():
+    """torch's pad_sequence is the oracle for the padding, a comparison with pad_id for the mask."""
+    import random
+
+    rng = random.Random(11)
+    for _ in range(50):
+        seqs = [[rng.randrange(4, 50) for _ in range(rng.randrange(0, 9))] for _ in range(5)]
+        bos, eos = rng.choice([None, 2]), rng.choice([None, 3])
+        framed = [
+            ([bos] if bos is not None else []) + s + ([eos] if eos is not None else [])
+            for s in seqs
+        ]
+        want = torch.nn.utils.rnn.pad_sequence(
+            [torch.tensor(f, dtype=torch.long) for f in framed], batch_first=True, padding_value=0
+        )
+        ids, mask = pad_batch(seqs, 0, bos, eos)
+        assert torch.equal(torch.tensor(ids), want)
+        assert torch.equal(torch.tensor(mask), (want != 0).long())
+
+
+def test_encode_batch_pads_with_the_real_pad_id(model):
+    texts = ["The dog ran.", "A cat sat on the mat and looked at the bird."]
+    ids, mask = model.encode_batch(texts, add_bos=True, add_eos=True)
+    assert len({len(row) for row in ids}) == 1
+    for text, row, m in zip(texts, ids, mask):
+        real = [i for i, keep in zip(row, m) if keep]
+        assert real == model.encode(text, add_bos=True, add_eos=True)
+        assert all(i == model.pad_id for i, keep in zip(row, m) if not keep)
+    embedding = torch.nn.Embedding(model.vocab_size, 4, padding_idx=model.pad_id)
+    assert embedding(torch.tensor(ids)).shape == (2, len(ids[0]), 4)
+    assert [model.decode(row) for row in ids] == [model.decode(model.encode(t)) for t in texts]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import sentencepiece as spm
 
-from course_lib.checks import write_bytes_atomic
+from course_lib.checks import check_int, write_bytes_atomic
 from course_lib.tokenizer.pretokenizer import validate_special_tokens
 
 MODEL_TYPES = ("bpe", "unigram")
@@ -63,6 +63,19 @@ class SentencePieceTokenizer:
         """Token ids of text, optionally framed by bos/eos."""
         return self.processor.encode(text, add_bos=add_bos, add_eos=add_eos)
 
+    def encode_batch(
+        self, texts: Sequence[str], add_bos: bool = False, add_eos: bool = False
+    ) -> tuple[list[list[int]], list[list[int]]]:
+        """Ids of several texts, framed by bos/eos if asked, padded with pad_id; and their mask."""
+        if isinstance(texts, str) or not isinstance(texts, Sequence):
+            raise TypeError(f"texts must be a list of str, got {type(texts).__name__}")
+        return pad_batch(
+            [self.encode(text) for text in texts],
+            self.pad_id,
+            bos_id=self.bos_id if add_bos else None,
+            eos_id=self.eos_id if add_eos else None,
+        )
+
     def encode_iterable(self, texts: Iterable[str]) -> Iterator[int]:
         """Lazily encode each string of a stream (SentencePiece treats each as its own sentence)."""
         for text in texts:
@@ -85,6 +98,47 @@ class SentencePieceTokenizer:
             f"SentencePieceTokenizer(vocab_size={self.vocab_size}, pad={self.pad_id}, "
             f"unk={self.unk_id}, bos={self.bos_id}, eos={self.eos_id})"
         )
+
+
+def pad_batch(
+    sequences: Sequence[Sequence[int]],
+    pad_id: int,
+    bos_id: int | None = None,
+    eos_id: int | None = None,
+) -> tuple[list[list[int]], list[list[int]]]:
+    """Frame each id sequence with bos/eos (when given) and right-pad all to one length with pad_id.
+
+    Returns (ids, mask): new lists of equal length, the longest framed sequence's; the mask is 1 at
+    every real token (bos and eos included) and 0 at every pad position.
+    """
+    if isinstance(sequences, str | bytes) or not isinstance(sequences, Sequence):
+        raise TypeError(f"sequences must be a list of id sequences, got {type(sequences).__name__}")
+    for k, seq in enumerate(sequences):
+        if isinstance(seq, str | bytes) or not isinstance(seq, Sequence):
+            raise TypeError(
+                f"sequences[{k}] must be a sequence of int ids, got {type(seq).__name__}"
+            )
+    check_int("pad_id", pad_id)
+    if pad_id < 0:
+        raise ValueError(
+            f"pad_id={pad_id}: padding needs a real id >= 0 (SentencePiece's default pad_id=-1 "
+            "means 'no padding token' and crashes embedding lookups); train with pad_id set"
+        )
+    for name, value in (("bos_id", bos_id), ("eos_id", eos_id)):
+        if value is not None and check_int(name, value) < 0:
+            raise ValueError(f"{name}={value}: expected an id >= 0, or None for no {name[:3]}")
+        if value is not None and value == pad_id:
+            raise ValueError(f"{name}={value} equals pad_id: the mask could not tell them apart")
+    ### BEGIN SOLUTION
+    framed = [
+        ([] if bos_id is None else [bos_id]) + list(seq) + ([] if eos_id is None else [eos_id])
+        for seq in sequences
+    ]
+    width = max((len(ids) for ids in framed), default=0)
+    padded = [ids + [pad_id] * (width - len(ids)) for ids in framed]
+    mask = [[1] * len(ids) + [0] * (width - len(ids)) for ids in framed]
+    return padded, mask
+    ### END SOLUTION
 
 
 def train_sentencepiece(

@@ -41,7 +41,15 @@ def train_bpe(
     counts = count_pretokens_in_file(
         input_path, special_tokens, num_workers=num_workers, chunk_bytes=chunk_bytes
     )
-    return train_bpe_from_counts(counts, vocab_size, special_tokens, progress=progress)
+    vocab, merges = train_bpe_from_counts(counts, vocab_size, special_tokens, progress=progress)
+    if len(vocab) < vocab_size:
+        warnings.warn(
+            f"asked for vocab_size={vocab_size}, but the corpus has no pair left to merge after "
+            f"{len(merges)} merges: the vocabulary has {len(vocab)} tokens; train on more text "
+            "or ask for fewer",
+            stacklevel=2,
+        )
+    return vocab, merges
 
 
 def check_vocab_size(vocab_size: int, special_tokens: Sequence[str]) -> None:
@@ -89,9 +97,18 @@ def train_bpe_from_counts(
     *,
     progress: bool = False,
 ) -> tuple[Vocab, Merges]:
-    """Learn merges from pre-token counts, updating pair counts only in the words a merge touches."""
+    """Learn the merges of `train_bpe_naive` from pre-token counts, updating only what a merge changes.
+
+    Returns (vocab, merges) exactly as the naive trainer does on the text the counts come from,
+    stopping early when no pair is left. The pair counts are computed once; after each merge only
+    the words that hold the pair (found through a pair -> words index) are rewritten and the counts
+    of the pairs around each merged occurrence adjusted. A heap finds the best pair.
+    """
     special_tokens = validate_special_tokens(special_tokens)
     check_vocab_size(vocab_size, special_tokens)
+    check_pretoken_counts(pretoken_counts)
+    bar = merge_progress(vocab_size - 256 - len(special_tokens), progress)
+    ### BEGIN SOLUTION
     vocab: Vocab = {i: bytes([i]) for i in range(256)}
     for token in special_tokens:
         vocab[len(vocab)] = token.encode("utf-8")
@@ -114,15 +131,14 @@ def train_bpe_from_counts(
             pair_counts[pair] += freq
             where[pair].add(i)
 
-    # Min-heap on (-count, rank key of left, rank key of right); stale entries are skipped on pop.
-    rank_key = [_descending_key(vocab[i]) for i in range(len(vocab))]
+    # Min-heap on (-count, key of left, key of right): the most frequent pair, ties to the greater
+    # bytes. Entries go stale when a count changes; a popped entry is used only if still current.
+    rank_key = [descending_key(vocab[i]) for i in range(len(vocab))]
     heap = [(-c, rank_key[ord(p[0])], rank_key[ord(p[1])], p) for p, c in pair_counts.items()]
     heapq.heapify(heap)
 
     merges: Merges = []
-    n_merges = vocab_size - len(vocab)
-    bar = _progress_bar(n_merges) if progress else None
-    while len(merges) < n_merges and heap:
+    while len(vocab) < vocab_size and heap:
         neg_count, _, _, pair = heapq.heappop(heap)
         if pair_counts.get(pair, 0) != -neg_count:
             continue
@@ -130,33 +146,26 @@ def train_bpe_from_counts(
         left, right = vocab[ord(pair[0])], vocab[ord(pair[1])]
         vocab[new_id] = left + right
         merges.append((left, right))
-        rank_key.append(_descending_key(left + right))
-        _apply_merge(pair, chr(new_id), words, freqs, pair_counts, where, heap, rank_key)
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
-    if len(vocab) < vocab_size:
-        warnings.warn(
-            f"asked for vocab_size={vocab_size}, but the corpus has no pair left to merge after "
-            f"{len(merges)} merges: the vocabulary has {len(vocab)} tokens; train on more text "
-            "or ask for fewer",
-            stacklevel=2,
-        )
+        rank_key.append(descending_key(left + right))
+        changed = merge_in_words(pair, chr(new_id), words, freqs, pair_counts, where)
+        for p in changed:
+            heapq.heappush(heap, (-pair_counts[p], rank_key[ord(p[0])], rank_key[ord(p[1])], p))
+        bar.update(1)
+    ### END SOLUTION
+    bar.close()
     return vocab, merges
 
 
-def _apply_merge(
+def merge_in_words(
     pair: str,
     merged: str,
     words: list[str],
     freqs: list[int],
     pair_counts: dict[str, int],
     where: dict[str, set[int]],
-    heap: list,
-    rank_key: list[str],
-) -> None:
-    """Merge pair in every word holding it and update the pair counts, the index and the heap."""
+) -> list[str]:
+    """Merge pair in every word holding it, update counts and index; return the pairs whose count rose."""
+    ### BEGIN SOLUTION
     delta: dict[str, int] = defaultdict(int)
     del pair_counts[pair]  # every occurrence goes, and a merge never re-creates its own pair
     for i in where.pop(pair):
@@ -188,24 +197,42 @@ def _apply_merge(
                 where[new_pair].add(i)
         words[i] = new_word
     delta.pop(pair, None)
+    changed = []
     for p, d in delta.items():
         if d == 0:
             continue
-        count = pair_counts[p] + d
+        count = pair_counts.get(p, 0) + d
         if count > 0:
             pair_counts[p] = count
-            heapq.heappush(heap, (-count, rank_key[ord(p[0])], rank_key[ord(p[1])], p))
+            changed.append(p)
         else:
-            del pair_counts[p]
+            pair_counts.pop(p, None)
+    return changed
+    ### END SOLUTION
 
 
-def _descending_key(token: bytes) -> str:
+def check_pretoken_counts(pretoken_counts: Mapping[str, int]) -> None:
+    """Reject pre-token counts that are not a mapping of str to int."""
+    if not isinstance(pretoken_counts, Mapping):
+        raise TypeError(
+            "pretoken_counts must be a mapping of pre-token str -> count (a dict or Counter), "
+            f"got {type(pretoken_counts).__name__}"
+        )
+    for token, count in pretoken_counts.items():
+        if not isinstance(token, str) or isinstance(count, bool) or not isinstance(count, int):
+            raise TypeError(
+                "pretoken_counts must map str pre-tokens to int counts, got "
+                f"{token!r}: {count!r} ({type(token).__name__}: {type(count).__name__})"
+            )
+
+
+def descending_key(token: bytes) -> str:
     """A str key that sorts byte strings in reverse lexicographic order (b"ab" before b"a")."""
     return "".join(chr(255 - b) for b in token) + chr(256)
 
 
-def _progress_bar(total: int):
-    """A tqdm bar over merges."""
+def merge_progress(total: int, enabled: bool = True):
+    """A tqdm bar over `total` merges; a silent one when not enabled (update and close do nothing)."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc="BPE merges", unit="merge")
+    return tqdm(total=max(total, 0), desc="BPE merges", unit="merge", disable=not enabled)
