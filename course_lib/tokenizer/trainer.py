@@ -96,7 +96,7 @@ def train_bpe_from_counts(
     special_tokens: Sequence[str] = (),
     *,
     progress: bool = False,
-) -> tuple[Vocab, Merges]:
+) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]]]:
     """Learn the merges of `train_bpe_naive` from pre-token counts, updating only what a merge changes.
 
     Returns (vocab, merges) exactly as the naive trainer does on the text the counts come from,
@@ -109,7 +109,7 @@ def train_bpe_from_counts(
     check_pretoken_counts(pretoken_counts)
     bar = merge_progress(vocab_size - 256 - len(special_tokens), progress)
     ### BEGIN SOLUTION
-    vocab: Vocab = {i: bytes([i]) for i in range(256)}
+    vocab = {i: bytes([i]) for i in range(256)}
     for token in special_tokens:
         vocab[len(vocab)] = token.encode("utf-8")
 
@@ -137,7 +137,7 @@ def train_bpe_from_counts(
     heap = [(-c, rank_key[ord(p[0])], rank_key[ord(p[1])], p) for p, c in pair_counts.items()]
     heapq.heapify(heap)
 
-    merges: Merges = []
+    merges: list[tuple[bytes, bytes]] = []
     while len(vocab) < vocab_size and heap:
         neg_count, _, _, pair = heapq.heappop(heap)
         if pair_counts.get(pair, 0) != -neg_count:
