@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from course_lib.checks import check_int
 from course_lib.tokenizer.pretokenizer import (
@@ -17,6 +18,9 @@ from course_lib.tokenizer.pretokenizer import (
     read_text_range,
     validate_special_tokens,
 )
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 Vocab = dict[int, bytes]
 Merges = list[tuple[bytes, bytes]]
@@ -231,7 +235,7 @@ def descending_key(token: bytes) -> str:
     return "".join(chr(255 - b) for b in token) + chr(256)
 
 
-def merge_progress(total: int, enabled: bool = True):
+def merge_progress(total: int, enabled: bool = True) -> tqdm:
     """A tqdm bar over `total` merges; a silent one when not enabled (update and close do nothing)."""
     from tqdm.auto import tqdm
 
