@@ -366,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this solution cell (repeatable; default: every one in variants.yaml)",
     )
     p.add_argument("--jobs", type=_jobs, default=1, help="kernels at once (default 1)")
-    p.add_argument("--timeout", type=int, default=30, help="seconds per cell (default 30)")
+    p.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
     p.add_argument("--profile", default="ci", help="parameter profile (default ci)")
     p.add_argument("--json", help="also write the results to this JSON file")
     p.add_argument("-v", "--verbose", action="store_true", help="print each variant as it runs")
