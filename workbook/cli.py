@@ -200,6 +200,36 @@ def cmd_check_release(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def cmd_check_tests(args: argparse.Namespace) -> int:
+    import json
+
+    from workbook import check_tests
+
+    (module,) = resolve_modules([args.module])
+    report = check_tests.check_module(
+        module,
+        only=args.exercise or None,
+        jobs=args.jobs,
+        timeout=args.timeout,
+        profile=args.profile,
+        progress=args.verbose,
+    )
+    print(report.table())
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.to_json(), indent=2) + "\n")
+        print(f"results written to {args.json}")
+    hidden = report.hidden_only()
+    if hidden:
+        print(f"\n{len(hidden)} bug(s) caught only by hidden tests (no warning before submitting):")
+        print("\n".join(f"  {line}" for line in hidden))
+    problems = report.problems()
+    if problems:
+        print(f"\n{len(problems)} problem(s):")
+        print("\n".join(f"  {line}" for line in problems))
+        return 1
+    return 0
+
+
 def cmd_collect(args: argparse.Namespace) -> int:
     from workbook import grading
 
@@ -324,6 +354,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("modules", nargs="+")
     p.add_argument("--profile", default="ci", help="parameter profile of the runs (default ci)")
     p.set_defaults(func=cmd_check_release)
+    p = sub.add_parser(
+        "check-tests",
+        help="run the plausible bugs and correct alternatives of variants.yaml against the tests",
+    )
+    p.add_argument("module")
+    p.add_argument(
+        "--exercise",
+        action="append",
+        metavar="GRADE_ID",
+        help="only this solution cell (repeatable; default: every one in variants.yaml)",
+    )
+    p.add_argument("--jobs", type=_jobs, default=1, help="kernels at once (default 1)")
+    p.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
+    p.add_argument("--profile", default="ci", help="parameter profile (default ci)")
+    p.add_argument("--json", help="also write the results to this JSON file")
+    p.add_argument("-v", "--verbose", action="store_true", help="print each variant as it runs")
+    p.set_defaults(func=cmd_check_tests)
     p = sub.add_parser("collect", parents=[course], help="gather submissions into the course")
     p.add_argument("module")
     p.add_argument("submissions", help="folder of <student>/[<module>/]*.ipynb")
