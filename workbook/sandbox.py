@@ -25,6 +25,7 @@ from typing import Any
 from workbook.modules import LIB_DIR
 
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
+GUARD = Path(__file__).with_name("grader_guard.py")
 HELDOUT = Path(__file__).with_name("heldout.py")
 TARGET_LR = Path(__file__).with_name("target_lr.py")
 MODULES = Path(__file__).with_name("modules.py")
@@ -123,6 +124,7 @@ def grader_dir(into: Path) -> Path:
     shutil.copyfile(MODULES, pkg / "modules.py")
     shutil.copyfile(TARGET_LR, pkg / "target_lr.py")
     shutil.copyfile(RUNNER, into / "sandbox_runner.py")
+    shutil.copyfile(GUARD, pkg / "grader_guard.py")  # runs the test cells inside the kernel
     return into
 
 
