@@ -163,7 +163,10 @@ def test_the_reference_imports_of_the_tests_are_found() -> None:
         "import course_lib.model.layers\nx = 1",
         "def broken(:",
     ]
-    assert sandbox_runner.reference_imports(sources) == ["course_lib.model.layers", "course_lib.unicode"]
+    assert sandbox_runner.reference_imports(sources) == [
+        "course_lib.model.layers",
+        "course_lib.unicode",
+    ]
 
 
 INSTALLED = textwrap.dedent(
