@@ -97,7 +97,9 @@ def test_honest_values_compare_as_python_compares_them() -> None:
 
 
 def test_an_always_equal_dict_subclass_fails_the_comparison() -> None:
-    with pytest.raises(grader_guard.GraderCheckError, match="AlwaysEqual, a subclass of dict"):
+    with pytest.raises(
+        grader_guard.GraderCheckError, match="AlwaysEqual, a subclass of dict that redefines __eq__"
+    ):
         run_test("assert f('a') == {'utf-8': 1}", f=lambda text: AlwaysEqual())
 
 
@@ -114,7 +116,10 @@ def test_an_always_equal_element_inside_a_container_is_refused() -> None:
 
 def test_a_bytes_subclass_returned_by_a_call_is_refused_before_it_is_used() -> None:
     source = "p = f()\nassert isinstance(p, bytes)\nq = (b'' + p).decode()\n"
-    with pytest.raises(grader_guard.GraderCheckError, match="PoisonedBytes, a subclass of bytes"):
+    with pytest.raises(
+        grader_guard.GraderCheckError,
+        match="PoisonedBytes, a subclass of bytes that redefines __radd__",
+    ):
         run_test(source, f=lambda: PoisonedBytes(b"ab"))
 
 
@@ -136,6 +141,29 @@ def test_notebook_classes_that_compare_honestly_are_allowed() -> None:
         Example=Example,
     )
     assert (space["same"], space["size"], space["ex"]) == (True, True, True), "dataclass eq"
+
+
+def test_library_results_and_harmless_subclasses_are_allowed() -> None:
+    import collections
+    import time
+
+    pair = collections.namedtuple("Pair", "left right")
+
+    class Plain(bytes):
+        pass
+
+    space = run_test(
+        "a = f() == (1, 2)\nb = g() == b'ab'\nc = torch.topk(t, 1).values == t[:1]\n"
+        "d = time.localtime(0).tm_year >= 1969\ne = bool((np.linalg.svd(np.eye(2)).S == 1).all())\n",
+        f=lambda: pair(1, 2),
+        g=lambda: Plain(b"ab"),
+        torch=torch,
+        t=torch.tensor([3.0, 1.0]),
+        time=time,
+        np=np,
+    )
+    assert space["a"] and space["b"] and space["d"] and space["e"], "honest values compare equal"
+    assert bool(space["c"].all()), "a tensor comparison stays a tensor"
 
 
 def test_a_wrong_honest_answer_still_fails_with_its_message() -> None:

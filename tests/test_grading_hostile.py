@@ -271,8 +271,8 @@ IN_KERNEL = {
     "input_transformer": ("test_utf8_encode", "NotImplementedError"),
     "transformer_all": ("test_utf8_decode", "did not run as written"),
     "patched_reference": ("test_encoded_lengths", ""),
-    "always_equal": ("test_encoded_lengths", "_Equal, a subclass of dict"),
-    "poisoned_bytes": ("test_undecodable_two_bytes", "_Bytes, a subclass of bytes"),
+    "always_equal": ("test_encoded_lengths", "_Equal, a subclass of dict that redefines __eq__"),
+    "poisoned_bytes": ("test_undecodable_two_bytes", "_Bytes, a subclass of bytes that redefines"),
     "computed_import": ("test_encoded_lengths", "the reference course_lib.unicode"),
 }
 

@@ -101,7 +101,9 @@ def _resolves_to(cls: type) -> bool:
     module = sys.modules.get(getattr(cls, "__module__", "") or "")
     if module is None or module.__name__ == "__main__":
         return False
-    if module.__name__ != "builtins" and not _file_trusted(getattr(module, "__file__", "") or ""):
+    origin = getattr(getattr(module, "__spec__", None), "origin", None)
+    compiled_in = module.__name__ in sys.builtin_module_names or origin in ("built-in", "frozen")
+    if not compiled_in and not _file_trusted(getattr(module, "__file__", "") or ""):
         return False
     obj: Any = module
     for part in str(getattr(cls, "__qualname__", "")).split("."):
@@ -161,11 +163,17 @@ def _why_refused(value: Any, compared: bool) -> str:
     for c in own:
         if "__class__" in c.__dict__:
             return f"an object of the notebook's class {name}, which changes its __class__"
+    redefined = [
+        attr
+        for c in own
+        for attr, member in vars(c).items()
+        if attr != "__new__" and _own_function(member)
+    ]
     for base in (*PLAIN, *_library_value_bases()):
-        if base in mro:
+        if base in mro and redefined:
             return (
-                f"an object of the notebook's class {name}, a subclass of {base.__qualname__}: "
-                f"return a plain {base.__qualname__}"
+                f"an object of the notebook's class {name}, a subclass of {base.__qualname__} "
+                f"that redefines {redefined[0]}: return a plain {base.__qualname__}"
             )
     if compared:
         for c in own:
@@ -428,6 +436,9 @@ def install(
             setattr(module, attr, trap)
             _STATE.graded[qualified] = trap
             _STATE.originals[id(trap)] = qualified
+            for other, loaded in list(sys.modules.items()):  # `from ... import` bindings too
+                if other.split(".")[0] == "course_lib" and vars(loaded).get(attr) is original:
+                    setattr(loaded, attr, trap)
         else:  # a class: it stays, and holding it (or a subclass) in a graded name is refused
             _STATE.graded[qualified] = original
     for name, module in list(sys.modules.items()):
