@@ -284,7 +284,10 @@ class _Rewrite(ast.NodeTransformer):
         return node
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)
+        if not isinstance(node.func, ast.Name):  # a called name needs no check: its result gets one
+            node.func = self.visit(node.func)
+        node.args = [self.visit(a) for a in node.args]
+        node.keywords = [self.visit(k) for k in node.keywords]
         if isinstance(node.func, ast.Name) and node.func.id == "super":
             return node
         return ast.copy_location(self._call("check_value", node), node)
