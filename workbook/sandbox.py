@@ -112,9 +112,10 @@ def require_bwrap() -> str:
 
 
 def grader_dir(into: Path) -> Path:
-    """The read-only folder the sandbox gets at /opt/grader: the runner, `workbook.heldout`
-    (which reads the pre-drawn stories there) and `workbook.target_lr` (08's hidden test trains the
-    target curve), nothing else of the tooling."""
+    """The read-only folder the sandbox gets at /opt/grader: the runner, `workbook.grader_guard`
+    (which runs the test cells in the kernel), `workbook.heldout` (which reads the pre-drawn
+    stories there) and `workbook.target_lr` (08's hidden test trains the target curve), nothing
+    else of the tooling."""
     pkg = into / "workbook"
     pkg.mkdir(parents=True, exist_ok=True)
     (pkg / "__init__.py").write_text(
