@@ -59,6 +59,12 @@ class PoisonedBytes(bytes):
         return b"\xff"
 
 
+class BoolEqual(dict):
+    __eq__ = bool  # a builtin in a dunder's place: `x == y` is `bool(y)`
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class PosingAsBytes:
     @property
     def __class__(self) -> type:  # noqa: D401 (what isinstance asks)
@@ -101,6 +107,11 @@ def test_an_always_equal_dict_subclass_fails_the_comparison() -> None:
         grader_guard.GraderCheckError, match="AlwaysEqual, a subclass of dict that redefines __eq__"
     ):
         run_test("assert f('a') == {'utf-8': 1}", f=lambda text: AlwaysEqual())
+
+
+def test_a_builtin_put_in_place_of_eq_is_refused() -> None:
+    with pytest.raises(grader_guard.GraderCheckError, match="BoolEqual, a subclass of dict"):
+        run_test("assert f() == {'utf-8': 1}", f=BoolEqual)
 
 
 def test_an_object_that_defines_its_own_comparison_is_refused() -> None:

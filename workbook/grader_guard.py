@@ -97,13 +97,9 @@ def _file_trusted(filename: str) -> bool:
 
 
 def _resolves_to(cls: type) -> bool:
-    """Whether `cls` is what its `__module__` and `__qualname__` name, in a module on a trusted path."""
+    """Whether `cls` is what its `__module__` and `__qualname__` name, in a trusted module."""
     module = sys.modules.get(getattr(cls, "__module__", "") or "")
-    if module is None or module.__name__ == "__main__":
-        return False
-    origin = getattr(getattr(module, "__spec__", None), "origin", None)
-    compiled_in = module.__name__ in sys.builtin_module_names or origin in ("built-in", "frozen")
-    if not compiled_in and not _file_trusted(getattr(module, "__file__", "") or ""):
+    if module is None or not _trusted_module(module.__name__):
         return False
     obj: Any = module
     for part in str(getattr(cls, "__qualname__", "")).split("."):
@@ -122,13 +118,42 @@ def _own_function(value: Any) -> bool:
     return code is not None and not _file_trusted(code.co_filename)
 
 
+def _trusted_module(name: str) -> bool:
+    """Whether module `name` is loaded from C, the Python environment or `course_lib`."""
+    module = sys.modules.get(name)
+    if module is None or name == "__main__":
+        return False
+    origin = getattr(getattr(module, "__spec__", None), "origin", None)
+    if name in sys.builtin_module_names or origin in ("built-in", "frozen"):
+        return True
+    return _file_trusted(getattr(module, "__file__", "") or "")
+
+
+def redefined(cls: type) -> list[str]:
+    """Members of `cls` itself that change how its objects behave: functions compiled in the
+    notebook, and callables put in a dunder's place (`__eq__ = bool`)."""
+    found = []
+    for attr, member in vars(cls).items():
+        if attr == "__new__":
+            continue  # makes the object; a namedtuple's is generated
+        if _own_function(member):
+            found.append(attr)
+        elif attr.startswith("__") and callable(member) and not hasattr(member, "__code__"):
+            found.append(attr)
+    return found
+
+
 def notebook_class(cls: type) -> bool:
-    """Whether `cls` was defined by the notebook's code (not C, the environment or `course_lib`)."""
+    """Whether `cls` was defined by the notebook's code (not C, the environment or `course_lib`),
+    or is a library class whose comparisons the notebook replaced."""
     if not _is_heap(cls):
         return False
-    if not _resolves_to(cls):
+    if not _trusted_module(getattr(cls, "__module__", "") or ""):
         return True
-    return any(_own_function(cls.__dict__.get(name)) for name in COMPARING if name in cls.__dict__)
+    own = redefined(cls)
+    if _resolves_to(cls):
+        return any(name in own for name in COMPARING)
+    return any(_own_function(vars(cls)[name]) for name in own)
 
 
 def _generated_eq(cls: type) -> bool:
@@ -163,21 +188,16 @@ def _why_refused(value: Any, compared: bool) -> str:
     for c in own:
         if "__class__" in c.__dict__:
             return f"an object of the notebook's class {name}, which changes its __class__"
-    redefined = [
-        attr
-        for c in own
-        for attr, member in vars(c).items()
-        if attr != "__new__" and _own_function(member)
-    ]
+    changed = [attr for c in own for attr in redefined(c)]
     for base in (*PLAIN, *_library_value_bases()):
-        if base in mro and redefined:
+        if base in mro and changed:
             return (
                 f"an object of the notebook's class {name}, a subclass of {base.__qualname__} "
-                f"that redefines {redefined[0]}: return a plain {base.__qualname__}"
+                f"that redefines {changed[0]}: return a plain {base.__qualname__}"
             )
     if compared:
         for c in own:
-            defined = [n for n in COMPARING if n in c.__dict__]
+            defined = [n for n in COMPARING if n in redefined(c)]
             if defined and not (defined == ["__eq__"] and _generated_eq(c)):
                 return (
                     f"an object of the notebook's class {name}, which defines {defined[0]}: "
