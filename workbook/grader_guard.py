@@ -13,7 +13,8 @@ text: the runner sends `run(index, nonce)`, and this module
   `compare`: a subclass of `bytes`, `dict`, a tensor ... defined in the notebook, a class that
   defines its own comparison or `__bool__`, or lies about `__class__`);
 - fails the test when the graded names hold the reference itself, or when the reference's graded
-  functions were called from anywhere but a hidden test (`install` put traps in their place);
+  functions were called by the notebook's code or a visible test line (`install` put traps in
+  their place; library code and hidden tests may call them);
 - and only when the test ran to its end, emits a verdict signed with a key the runner gave at
   install time (HMAC of cell, nonce and "ok"): a cell whose code was rewritten, skipped or faked
   inside the kernel sends none and scores zero.
@@ -376,23 +377,26 @@ def _visible_names(source: str) -> set[str]:
     }
 
 
-def _from_hidden_test(frame: types.FrameType | None) -> bool:
-    """Whether the first frame up the stack outside the trusted files is a hidden line of the
-    running test cell."""
-    while frame is not None and _file_trusted(frame.f_code.co_filename):
-        frame = frame.f_back
-    if frame is None or _STATE.current is None:
+def _allowed_caller(frame: types.FrameType | None) -> bool:
+    """Whether the caller of a graded reference may call it: library code (given functions use
+    their module's answers), or a hidden line of the running test cell; not the notebook's code."""
+    if frame is None:
+        return False
+    if _file_trusted(frame.f_code.co_filename):
+        return True
+    if _STATE.current is None:
         return False
     filename, hidden = _STATE.current
     return frame.f_code.co_filename == filename and frame.f_lineno in hidden
 
 
 def _trap(name: str, original: Any) -> Any:
-    """A stand-in for a graded reference function: it works only when a hidden test calls it."""
+    """A stand-in for a graded reference function: it works when a hidden test or library code
+    calls it, and refuses the notebook's own code."""
 
     @functools.wraps(original)
     def graded_reference(*args: Any, **kwargs: Any) -> Any:
-        if not _from_hidden_test(sys._getframe(1)):
+        if not _allowed_caller(sys._getframe(1)):
             _STATE.reached.append(name)
             raise GraderCheckError(
                 f"grader: the reference {name} was called from the notebook's code"
