@@ -221,6 +221,17 @@ INSTALLED = textwrap.dedent(
     except g.GraderCheckError as err:
         out["called"] = str(err)
     out["held"] = g._holds_reference(mod.encoded_lengths)
+    import functools
+    def deco(f):
+        @functools.wraps(f)
+        def wrapper(*a):
+            return f(*a)
+        return wrapper
+    @deco
+    def mine(text):
+        return {}
+    g._STATE.originals[id(deco(len).__code__)] = "wrapper code shared by every decorated function"
+    out["decorated"] = g._holds_reference(mine)
     def fake(text):
         return {}
     sys.modules["course_lib.unicode"].encoded_lengths = fake
@@ -248,5 +259,6 @@ def test_the_reference_is_trapped_and_restored() -> None:
     out = json.loads(proc.stdout)
     assert "was called from the notebook's code" in out["called"], out
     assert out["held"] == "course_lib.unicode:encoded_lengths", out
+    assert out["decorated"] == "", f"a decorator's shared code is no reference: {out}"
     assert out["restored"] and out["data"] and out["code"], out
     assert out["len"] == 3, f"builtins.len restored: expected 3, got {out['len']}"

@@ -458,7 +458,9 @@ def install(
             continue
         _STATE.originals[id(original)] = qualified
         if isinstance(original, types.FunctionType):
-            _STATE.originals[id(original.__code__)] = qualified
+            inner = _unwrapped(original)  # a decorator's code is shared by every function it wraps
+            _STATE.originals[id(inner)] = qualified
+            _STATE.originals[id(inner.__code__)] = qualified
             trap = _trap(qualified, original)
             setattr(module, attr, trap)
             _STATE.graded[qualified] = trap
@@ -504,13 +506,24 @@ def restore() -> None:
             space[name] = value
 
 
+def _unwrapped(func: Any) -> Any:
+    """The function at the end of a chain of `__wrapped__` (decorators), or `func` itself."""
+    for _ in range(20):
+        inner = getattr(func, "__wrapped__", None) if isinstance(func, types.FunctionType) else None
+        if inner is None:
+            break
+        func = inner
+    return func
+
+
 def _holds_reference(value: Any) -> str:
     """The graded reference `value` is, wraps or subclasses ("" when none)."""
-    inner = value.func if isinstance(value, functools.partial) else None
-    for obj in (value, getattr(value, "__func__", None), inner):
+    partial = value.func if isinstance(value, functools.partial) else None
+    for obj in (value, getattr(value, "__func__", None), partial):
         if obj is None:
             continue
-        for candidate in (obj, getattr(obj, "__code__", None), getattr(obj, "__wrapped__", None)):
+        inner = _unwrapped(obj)
+        for candidate in (obj, inner, getattr(inner, "__code__", None)):
             if candidate is not None and id(candidate) in _STATE.originals:
                 return _STATE.originals[id(candidate)]
     if isinstance(value, type):
