@@ -3,11 +3,14 @@
 Every submission is generated from the answer key (10 autograded points) with one cell changed the
 way a student trying to break the grader would; each has the grade it must get, and afterwards no
 other student's file, no release or source file, nothing in the grader's home or temp folder, and
-no process of a submission is left. Cases the design cannot defeat yet are strict xfails.
+no process of a submission is left. Tricks played inside the kernel (an input transformer, a
+patched reference, an always-equal object, a poisoned bytes subclass, the reference imported by a
+computed name) earn the marks of the code actually written.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import socket
@@ -59,6 +62,15 @@ def appended(grade_id: str, code: str) -> nbformat.NotebookNode:
     """The key with code run at the end of one solution cell (after its function is defined)."""
     nb = key()
     cell(nb, grade_id).source += "\n" + code
+    return nb
+
+
+def released_with(
+    grade_id: str, source: str, released: nbformat.NotebookNode
+) -> nbformat.NotebookNode:
+    """The untouched release (no answer written) with one solution cell's source replaced."""
+    nb = copy.deepcopy(released)
+    cell(nb, grade_id).source = source
     return nb
 
 
@@ -154,7 +166,7 @@ import os as _os
 if _os.fork() == 0:
     _os.setsid()
     if _os.fork() == 0:
-        _os.execvp("sleep", ["sleep", "601", "{TOKEN}"])
+        _os.execvp("sh", ["sh", "-c", "sleep 601; : {TOKEN}"])
     _os._exit(0)
 """
 FORK_BOMB = """
@@ -189,6 +201,9 @@ def _no_asserts(lines):
     return ["pass\\n"] if any("assert" in line for line in lines) else lines
 get_ipython().input_transformers_cleanup.append(_no_asserts)
 """
+TRANSFORMER_ALL = """
+get_ipython().input_transformers_cleanup.append(lambda lines: ["pass\\n"])
+"""
 PATCHED_REFERENCE = """
 def encoded_lengths(text):
     known = {"a": (1, 2, 4), "é": (2, 2, 4), "🌍": (4, 4, 4), "": (0, 0, 0)}
@@ -204,6 +219,13 @@ class _Equal(dict):
         return True
 def encoded_lengths(text):
     return _Equal()
+"""
+POISONED_BYTES = """
+class _Bytes(bytes):
+    def __radd__(self, other):
+        return b"\\xff"
+def undecodable_two_bytes():
+    return _Bytes(b"ab")
 """
 COMPUTED_IMPORT = """
 import importlib
@@ -236,15 +258,22 @@ EXPECTED: dict[str, tuple[float, str, str]] = {
     "not_utf8": (0, "not graded", "not UTF-8"),
     "empty_file": (0, "not graded", "empty file"),
     "fake_outputs": (0, "graded", ""),
+    # in-kernel tricks: the marks of the code actually written (the untouched release: none)
+    "input_transformer": (0, "graded", ""),  # the tests never pass through IPython's transformers
+    "transformer_all": (0, "problems", "test test_encoded_lengths did not run as written"),
+    "patched_reference": (FULL - 1, "graded", ""),  # the reference is restored before each test
+    "always_equal": (FULL - 1, "graded", ""),
+    "poisoned_bytes": (FULL - 1, "graded", ""),
+    "computed_import": (FULL - 1, "graded", ""),
 }
-XFAIL = {
-    "input_transformer": "an input transformer registered by student code rewrites the tests, "
-    "which run in the same kernel",
-    "patched_reference": "the hidden tests import the reference after student code, which can "
-    "replace it in sys.modules",
-    "always_equal": "the tests compare with ==, which an object of the student's can answer",
-    "computed_import": "the reference course_lib is importable in the sandbox (the hidden tests "
-    "need it), and an import by a computed name escapes the integrity flags",
+# in-kernel tricks -> (the test cell that scores 0, what its error says)
+IN_KERNEL = {
+    "input_transformer": ("test_utf8_encode", "NotImplementedError"),
+    "transformer_all": ("test_utf8_decode", "did not run as written"),
+    "patched_reference": ("test_encoded_lengths", ""),
+    "always_equal": ("test_encoded_lengths", "_Equal, a subclass of dict that redefines __eq__"),
+    "poisoned_bytes": ("test_undecodable_two_bytes", "_Bytes, a subclass of bytes that redefines"),
+    "computed_import": ("test_encoded_lengths", "the reference course_lib.unicode"),
 }
 
 
@@ -336,9 +365,11 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "tests_reordered": reordered(),
         "test_markdown": markdownified(),
         "fake_outputs": fake_outputs(released),
-        "input_transformer": appended("encoded_lengths", TRANSFORMER),
+        "input_transformer": released_with("encoded_lengths", TRANSFORMER, released),
+        "transformer_all": released_with("encoded_lengths", TRANSFORMER_ALL, released),
         "patched_reference": replaced("encoded_lengths", PATCHED_REFERENCE),
         "always_equal": replaced("encoded_lengths", ALWAYS_EQUAL),
+        "poisoned_bytes": replaced("undecodable_two_bytes", POISONED_BYTES),
         "computed_import": replaced("encoded_lengths", COMPUTED_IMPORT),
     }
     for student, nb in cases.items():
@@ -393,6 +424,12 @@ def printed(path: Path) -> str:
     return "".join(o.get("text", "") + o.get("evalue", "") for o in outs)
 
 
+def printed_cell(path: Path, grade_id: str) -> str:
+    """What one cell of a graded notebook printed, errors included."""
+    outs = cell(nbformat.read(path, as_version=4), grade_id).outputs
+    return "".join(o.get("text", "") + o.get("ename", "") + o.get("evalue", "") for o in outs)
+
+
 def table_row(proc: subprocess.CompletedProcess, student: str) -> str:
     """The line of the printed table for one student."""
     return next(line for line in proc.stdout.splitlines() if line.split()[:1] == [student])
@@ -408,10 +445,14 @@ def test_each_submission_gets_its_grade_and_reason(hostile: dict, student: str) 
     assert words in row, row
 
 
-@pytest.mark.parametrize("student", sorted(XFAIL))
-def test_in_kernel_tricks_earn_nothing(hostile: dict, student: str, request) -> None:
-    request.applymarker(pytest.mark.xfail(strict=True, reason=XFAIL[student]))
-    assert scores(hostile["root"], student)["test_encoded_lengths"] == 0
+@pytest.mark.parametrize("student", sorted(IN_KERNEL))
+def test_in_kernel_tricks_earn_nothing(hostile: dict, student: str) -> None:
+    test_id, words = IN_KERNEL[student]
+    got = scores(hostile["root"], student)
+    assert got[test_id] == 0, f"{student}: expected 0 for {test_id}, got {got}"
+    graded = hostile["root"] / "autograded" / student / MODULE / f"{MODULE}.ipynb"
+    out = printed_cell(graded, test_id)
+    assert words in out, f"{student}: expected {words!r} in the output of {test_id}, got {out!r}"
 
 
 def test_the_run_exits_non_zero_naming_the_ungraded(hostile: dict) -> None:

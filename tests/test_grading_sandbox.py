@@ -317,7 +317,7 @@ def test_the_sandbox_reads_the_graders_held_out_stories(
     digest, files = result.cells[0]["outputs"][0]["text"].splitlines()
     direct = heldout.held_out_stories(5_000, purpose="unit", secret="unit-test-secret")
     assert digest == hashlib.sha256(json.dumps(direct).encode()).hexdigest()
-    assert files == "['__init__.py', 'heldout.py', 'modules.py', 'target_lr.py']"
+    assert files == "['__init__.py', 'grader_guard.py', 'heldout.py', 'modules.py', 'target_lr.py']"
 
 
 def test_the_held_out_calls_of_modules_05_and_07_are_found() -> None:

@@ -354,6 +354,23 @@ def _stage(
     return dest, notes, reason
 
 
+def graded_references(module: str, source_dir: Path = NOTEBOOK_DIR) -> list[str]:
+    """The `course_lib` functions and classes a module's students write (`module:name`, from the
+    source notebook's solution cells): the kernel's test runner refuses them in a student's place."""
+    path = notebook_path(module, source_dir)
+    if not path.is_file():
+        return []
+    nb = nbformat.read(path, as_version=4)
+    return sorted(
+        {
+            str(ref)
+            for c in nb.cells
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+            for ref in c.metadata.get("course_lib", [])
+        }
+    )
+
+
 def _grade_one(
     module: str,
     student: str,
@@ -369,6 +386,7 @@ def _grade_one(
         nbformat.read(staged / f"{module}.ipynb", as_version=4), module, student, course_dir
     )
     plain = json.loads(nbformat.writes(nb))
+    plain["metadata"]["workbook_grader"] = {"graded": graded_references(module)}
     extra = tuple(p for p in (EMBEDDED_DIR,) if p.is_dir())
     with tempfile.TemporaryDirectory(prefix="workbook-submission-") as tmp:
         os.chmod(tmp, 0o755)

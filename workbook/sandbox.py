@@ -25,6 +25,7 @@ from typing import Any
 from workbook.modules import LIB_DIR
 
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
+GUARD = Path(__file__).with_name("grader_guard.py")
 HELDOUT = Path(__file__).with_name("heldout.py")
 TARGET_LR = Path(__file__).with_name("target_lr.py")
 MODULES = Path(__file__).with_name("modules.py")
@@ -111,9 +112,10 @@ def require_bwrap() -> str:
 
 
 def grader_dir(into: Path) -> Path:
-    """The read-only folder the sandbox gets at /opt/grader: the runner, `workbook.heldout`
-    (which reads the pre-drawn stories there) and `workbook.target_lr` (08's hidden test trains the
-    target curve), nothing else of the tooling."""
+    """The read-only folder the sandbox gets at /opt/grader: the runner, `workbook.grader_guard`
+    (which runs the test cells in the kernel), `workbook.heldout` (which reads the pre-drawn
+    stories there) and `workbook.target_lr` (08's hidden test trains the target curve), nothing
+    else of the tooling."""
     pkg = into / "workbook"
     pkg.mkdir(parents=True, exist_ok=True)
     (pkg / "__init__.py").write_text(
@@ -123,6 +125,7 @@ def grader_dir(into: Path) -> Path:
     shutil.copyfile(MODULES, pkg / "modules.py")
     shutil.copyfile(TARGET_LR, pkg / "target_lr.py")
     shutil.copyfile(RUNNER, into / "sandbox_runner.py")
+    shutil.copyfile(GUARD, pkg / "grader_guard.py")  # runs the test cells inside the kernel
     return into
 
 

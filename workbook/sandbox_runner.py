@@ -12,10 +12,14 @@ and the later cells run as usual.
 from __future__ import annotations
 
 import argparse
+import ast
 import ctypes
+import hashlib
+import hmac
 import json
 import os
 import queue
+import secrets
 import signal
 import subprocess
 import sys
@@ -36,6 +40,16 @@ get_ipython().user_ns["exit"] = get_ipython().user_ns["quit"] = _GraderExit()
 del _GraderExit
 """
 INTERRUPT_GRACE = 3.0
+# installs workbook/grader_guard.py in the fresh kernel, before any student code, with the test
+# sources, the reference to snapshot and the graded functions to guard (see that file)
+GUARD_SETUP = """
+import json as _json, workbook.grader_guard as _guard
+_guard.install(**_json.loads({args!r}))
+del _json, _guard
+"""
+# what the kernel is sent in place of a test cell's source
+GUARD_RUN = '__import__("workbook.grader_guard", fromlist=["run"]).run({index}, {nonce!r})'
+VERDICT_MIME = "application/vnd.workbook.verdict+json"
 
 
 def _no_dumping() -> None:
@@ -108,6 +122,7 @@ class Outputs:
 
     def __init__(self, budget: int) -> None:
         self.items: list[dict[str, Any]] = []
+        self.verdicts: list[Any] = []  # what the grader's runner in the kernel signed
         self.budget = budget
         self.used = 0
         self.truncated = False
@@ -140,6 +155,8 @@ class Outputs:
                 last["text"] += text
             else:
                 self.items.append({"output_type": "stream", "name": content["name"], "text": text})
+        elif kind == "display_data" and VERDICT_MIME in content.get("data", {}):
+            self.verdicts.append(content["data"][VERDICT_MIME])
         elif kind in ("execute_result", "display_data"):
             size = len(json.dumps(content.get("data", {})))
             if not self._fits(size):
@@ -171,10 +188,17 @@ def grader_error(ename: str, evalue: str) -> dict[str, Any]:
 class Runner:
     """One kernel, restarted when it dies or stops answering, running cells with a timeout each."""
 
-    def __init__(self, timeout: float, output_bytes: int, kernel_env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        timeout: float,
+        output_bytes: int,
+        kernel_env: dict[str, str],
+        guard: dict[str, Any] | None = None,
+    ) -> None:
         self.timeout = timeout
         self.output_bytes = output_bytes
         self.kernel_env = kernel_env
+        self.guard = guard  # the arguments of grader_guard.install, key included
         self.km: KernelManager | None = None
         self.kc = None
         self.restarts = 0
@@ -195,6 +219,13 @@ class Runner:
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=120)
         self.execute(SETUP, store_history=False)
+        if self.guard is not None:
+            status, outputs, _ = self.execute(
+                GUARD_SETUP.format(args=json.dumps(self.guard)), store_history=False
+            )
+            if status != "ok":
+                errors = [o.get("evalue", "") for o in outputs.items if o["output_type"] == "error"]
+                raise RuntimeError(f"the grader's test runner did not install: {errors}")
 
     def stop(self) -> None:
         """Shut the kernel down hard, if there is one."""
@@ -271,11 +302,56 @@ def cell_name(cell: dict[str, Any], index: int) -> str:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"#{index}"
 
 
+def reference_imports(sources: list[str]) -> list[str]:
+    """The `course_lib` modules the test cells import (snapshot before student code runs)."""
+    found = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            found.update(n for n in names if n == "course_lib" or n.startswith("course_lib."))
+    return sorted(found)
+
+
+def guard_arguments(nb: dict[str, Any]) -> dict[str, Any]:
+    """What grader_guard.install gets: a fresh key, every test cell's source by index, the
+    reference modules and the graded functions the grader named in the notebook's metadata."""
+    tests = {i: _source(c) for i, c in enumerate(nb["cells"]) if is_test(c)}
+    graded = nb.get("metadata", {}).get("workbook_grader", {}).get("graded", [])
+    return {
+        "key": secrets.token_hex(32),
+        "tests": tests,
+        "modules": reference_imports(list(tests.values())),
+        "graded": [str(g) for g in graded],
+        "trusted_roots": sorted({sys.prefix, sys.base_prefix}),
+    }
+
+
+def verdict_ok(verdicts: list[Any], key: str, index: int, nonce: str) -> bool:
+    """Whether the kernel's runner signed test cell `index` as passed for this nonce."""
+    want = hmac.new(key.encode(), f"{index}:{nonce}:ok".encode(), hashlib.sha256).hexdigest()
+    return any(
+        isinstance(v, dict)
+        and v.get("cell") == index
+        and hmac.compare_digest(str(v.get("mac", "")), want)
+        for v in verdicts
+    )
+
+
 def run_notebook(
     nb: dict[str, Any], timeout: float, output_bytes: int, kernel_env: dict[str, str]
 ) -> dict[str, Any]:
-    """Execute every code cell; return per-cell outputs and statuses plus the run's problems."""
-    runner = Runner(timeout, output_bytes, kernel_env)
+    """Execute every code cell, the tests through the grader's runner in the kernel; return
+    per-cell outputs and statuses plus the run's problems."""
+    guard = guard_arguments(nb)
+    runner = Runner(timeout, output_bytes, kernel_env, guard)
     runner.start()
     results: list[dict[str, Any]] = []
     problems: list[str] = []
@@ -290,9 +366,18 @@ def run_notebook(
             runner.restarts += 1
             for earlier in replayable:
                 runner.execute(_source(nb["cells"][earlier]), store_history=True)
-        status, outputs, count = runner.execute(source, store_history=not is_test(cell))
+        nonce = secrets.token_hex(16)
+        code = GUARD_RUN.format(index=index, nonce=nonce) if is_test(cell) else source
+        status, outputs, count = runner.execute(code, store_history=not is_test(cell))
         items = outputs.items
         reason = ""
+        if (
+            is_test(cell)
+            and status == "ok"
+            and not verdict_ok(outputs.verdicts, guard["key"], index, nonce)
+        ):
+            reason = f"test {name} did not run as written (changed or skipped inside the kernel)"
+            items.append(grader_error("NotRun", f"grader: {reason}"))
         if status in ("timeout", "hung"):
             reason = f"timeout in cell {name} (over {timeout:g} s)"
             if status == "hung":
