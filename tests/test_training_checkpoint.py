@@ -191,7 +191,9 @@ def test_a_config_that_differs_with_the_same_shapes_is_refused(tmp_path, change)
     config comparison, not the shape check, must refuse such a checkpoint (also on resume)."""
     saved = ModelConfig(vocab_size=20, context_length=8, d_model=16, n_layers=1, n_heads=2)
     other = ModelConfig.from_dict({**saved.to_dict(), **change})
-    shapes = [{k: v.shape for k, v in TransformerLM(c).state_dict().items()} for c in (saved, other)]
+    shapes = [
+        {k: v.shape for k, v in TransformerLM(c).state_dict().items()} for c in (saved, other)
+    ]
     assert shapes[0] == shapes[1]  # the premise: no shape tells the two apart
     path = save_checkpoint(tmp_path / "checkpoint.safetensors", TransformerLM(saved), step=2)
     (key,) = change
