@@ -205,3 +205,18 @@ def test_a_config_that_differs_with_the_same_shapes_is_refused(tmp_path, change)
     trainer = Trainer(TransformerLM(other), cfg, data, out_dir=tmp_path)
     with pytest.raises(ValueError, match=f"{key}: checkpoint"):
         trainer.fit()
+
+
+@pytest.mark.filterwarnings("ignore:for .*copying from a non-meta parameter:UserWarning")
+def test_loading_keeps_the_model_and_optimizer_on_their_device(tmp_path):
+    """Weights and optimizer moments are read on the CPU and copied to where the model lives:
+    checked on the meta device, which needs no GPU and fails on any stray CPU tensor."""
+    model, opt, _ = trained()
+    path = save_checkpoint(tmp_path / "c.safetensors", model, opt, step=3)
+    on_meta = TinyLM(**CONFIG).to("meta")
+    meta_opt = AdamW(on_meta.parameters(), lr=1e-2)
+    load_checkpoint(path, on_meta, meta_opt, restore_rng_state=False)
+    assert {p.device.type for p in on_meta.parameters()} == {"meta"}
+    moments = [s[k] for s in meta_opt.state.values() for k in ("exp_avg", "exp_avg_sq")]
+    assert len(moments) == 2 * len(list(on_meta.parameters()))
+    assert {m.device.type for m in moments} == {"meta"}

@@ -309,3 +309,22 @@ def test_train_loop_accumulation_equals_one_larger_batch():
     assert [r["loss"] for r in runs[0]] == pytest.approx([r["loss"] for r in runs[1]], rel=1e-12)
     for a, b in zip(*(m.parameters() for m in models)):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
+
+
+def test_batches_are_moved_to_the_trainer_device():
+    """Training and validation batches land on the trainer's device, whatever device the data
+    source returns them on: checked with the meta device, so it runs without a GPU."""
+    trainer = Trainer(
+        model(), config(grad_accum_steps=2), lambda g: get_batch(tokens(500), 4, T, "cpu", g)
+    )
+    trainer.device = torch.device("meta")
+    batches = list(trainer.micro_batches(1))
+    assert len(batches) == 2
+    assert {t.device.type for batch in batches for t in batch} == {"meta"}
+    token_trainer = Trainer(model(), config(), tokens(500), tokens(300))
+    token_trainer.device = torch.device("meta")
+    token_trainer.train_source = token_trainer._train_source(tokens(500))
+    token_trainer.val_source = token_trainer._val_source(tokens(300))
+    x, y = next(token_trainer.micro_batches(1))
+    assert (x.device.type, y.device.type) == ("meta", "meta")
+    assert {t.device.type for batch in token_trainer.val_source() for t in batch} == {"meta"}
