@@ -76,6 +76,7 @@ from course_lib.tokenizer.tokenizer import Tokenizer
 from course_lib.tokenizer.trainer import train_bpe, train_bpe_from_counts
 from course_lib.training.adamw import AdamW
 from course_lib.training.config import TrainConfig
+from course_lib.training.loop import train_loop
 from course_lib.training.losses import cross_entropy, fast_cross_entropy, perplexity
 from course_lib.training.schedules import (
     LRSchedule,
@@ -499,6 +500,23 @@ GENERATION = [
 LOGITS = torch.zeros(2, 3, 5)
 TARGETS = torch.zeros(2, 3, dtype=torch.long)
 
+
+def sgd(w: SimpleNamespace) -> torch.optim.Optimizer:
+    """Plain SGD over the fixture model: the optimizer of the train_loop cases."""
+    return torch.optim.SGD(w.model.parameters(), lr=0.1)
+
+
+def one_batch(step: int, micro: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The same two windows of 4 token ids for every step: a get_batch for train_loop."""
+    ids = torch.arange(10).reshape(2, 5) % 8
+    return ids[:, :-1], ids[:, 1:]
+
+
+def lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Next-token cross-entropy over every position."""
+    return torch.nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten())
+
+
 TRAINING = [
     Case("every target ignored",
          lambda w, t: lambda: cross_entropy(LOGITS, torch.full((2, 3), -100)),
@@ -561,6 +579,33 @@ TRAINING = [
     Case("Trainer on float tokens",
          lambda w, t: lambda: Trainer(TransformerLM(w.cfg), train_config(), np.zeros(100)),
          TypeError, "integer token ids"),
+    Case("train_loop with 0 steps",
+         lambda w, t: lambda: train_loop(w.model, sgd(w), one_batch, loss_fn=lm_loss, steps=0),
+         ValueError, "steps must be positive, got 0"),
+    Case("train_loop accumulation as float",
+         lambda w, t: lambda: train_loop(w.model, sgd(w), one_batch, loss_fn=lm_loss, steps=2,
+                                         accumulation=2.0),
+         TypeError, "accumulation must be an integer, got float"),
+    Case("train_loop negative clipping norm",
+         lambda w, t: lambda: train_loop(w.model, sgd(w), one_batch, loss_fn=lm_loss, steps=2,
+                                         max_grad_norm=-1.0),
+         ValueError, "max_grad_norm must be positive, got -1.0"),
+    Case("train_loop given a batch instead of get_batch",
+         lambda w, t: lambda: train_loop(w.model, sgd(w), one_batch(1, 0), loss_fn=lm_loss,
+                                         steps=2),
+         TypeError, r"get_batch must be a function \(step, micro\)"),
+    Case("train_loop given a learning rate as the schedule",
+         lambda w, t: lambda: train_loop(w.model, sgd(w), one_batch, loss_fn=lm_loss, steps=2,
+                                         lr_schedule=1e-3),
+         TypeError, "lr_schedule must be None or a function step -> learning rate, got float"),
+    Case("train_loop eval_every without eval_fn",
+         lambda w, t: lambda: train_loop(w.model, sgd(w), one_batch, loss_fn=lm_loss, steps=2,
+                                         eval_every=1),
+         ValueError, "eval_every=1 needs an eval_fn"),
+    Case("train_loop given the optimizer class",
+         lambda w, t: lambda: train_loop(w.model, torch.optim.SGD, one_batch, loss_fn=lm_loss,
+                                         steps=2),
+         TypeError, "optimizer must be a torch optimizer, got type"),
     Case("fresh run over a finished one", finished_run, FileExistsError,
          r"already holds a run \(checkpoint.safetensors, metrics.jsonl\).*overwrite=True"),
 ]  # fmt: skip

@@ -8,9 +8,12 @@ import torch
 from torch import nn
 
 import course_lib.training.checkpoint as ckpt
+from course_lib.model import ModelConfig, TransformerLM
 from course_lib.training.adamw import AdamW, param_groups
 from course_lib.training.checkpoint import load_checkpoint, read_metadata, save_checkpoint
+from course_lib.training.config import TrainConfig
 from course_lib.training.schedules import LRSchedule
+from course_lib.training.trainer import Trainer
 from tests.helpers import TinyLM
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -180,3 +183,40 @@ def test_config_and_shape_mismatches_are_clear_errors(tmp_path):
     other_opt = AdamW([p for p in model.parameters()][:3])
     with pytest.raises(ValueError, match="parameter groups"):
         load_checkpoint(path, model, other_opt)
+
+
+@pytest.mark.parametrize("change", [{"n_heads": 4}, {"rope_theta": 500.0}, {"eps": 1e-6}])
+def test_a_config_that_differs_with_the_same_shapes_is_refused(tmp_path, change):
+    """Heads, RoPE base or the norm's epsilon change what the weights mean but no shape: the
+    config comparison, not the shape check, must refuse such a checkpoint (also on resume)."""
+    saved = ModelConfig(vocab_size=20, context_length=8, d_model=16, n_layers=1, n_heads=2)
+    other = ModelConfig.from_dict({**saved.to_dict(), **change})
+    shapes = [
+        {k: v.shape for k, v in TransformerLM(c).state_dict().items()} for c in (saved, other)
+    ]
+    assert shapes[0] == shapes[1]  # the premise: no shape tells the two apart
+    path = save_checkpoint(tmp_path / "checkpoint.safetensors", TransformerLM(saved), step=2)
+    (key,) = change
+    with pytest.raises(ValueError, match=f"another model config: {key}: checkpoint"):
+        load_checkpoint(path, TransformerLM(other))
+    cfg = TrainConfig(batch_size=2, context_length=8, max_steps=3, warmup_steps=0, device="cpu",
+                      progress=False, live_plot=False, resume=True)  # fmt: skip
+    data = np.arange(200, dtype=np.uint16) % 20
+    trainer = Trainer(TransformerLM(other), cfg, data, out_dir=tmp_path)
+    with pytest.raises(ValueError, match=f"{key}: checkpoint"):
+        trainer.fit()
+
+
+@pytest.mark.filterwarnings("ignore:for .*copying from a non-meta parameter:UserWarning")
+def test_loading_keeps_the_model_and_optimizer_on_their_device(tmp_path):
+    """Weights and optimizer moments are read on the CPU and copied to where the model lives:
+    checked on the meta device, which needs no GPU and fails on any stray CPU tensor."""
+    model, opt, _ = trained()
+    path = save_checkpoint(tmp_path / "c.safetensors", model, opt, step=3)
+    on_meta = TinyLM(**CONFIG).to("meta")
+    meta_opt = AdamW(on_meta.parameters(), lr=1e-2)
+    load_checkpoint(path, on_meta, meta_opt, restore_rng_state=False)
+    assert {p.device.type for p in on_meta.parameters()} == {"meta"}
+    moments = [s[k] for s in meta_opt.state.values() for k in ("exp_avg", "exp_avg_sq")]
+    assert len(moments) == 2 * len(list(on_meta.parameters()))
+    assert {m.device.type for m in moments} == {"meta"}

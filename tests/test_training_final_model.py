@@ -103,6 +103,10 @@ def test_round_trip_gives_the_same_model_and_tokenizer(corpus, tmp_path):
     assert final.tokenizer.encode(text) == tokenizer.encode(text)
     assert final.train_config == run
     assert final.flops == training_flops(model_config, run)
+    # placement without a GPU: every weight and buffer goes to the device asked for
+    on_meta = load_final_model(tmp_path / "final", device="meta").model
+    placed = {t.device.type for t in [*on_meta.parameters(), *on_meta.buffers()]}
+    assert placed == {"meta"}, placed
 
 
 def test_reuse_ignores_runtime_settings_only(corpus, tmp_path):

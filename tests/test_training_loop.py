@@ -13,15 +13,20 @@ from course_lib.data.samplers import get_batch, sequential_batches
 from course_lib.data.tokens import write_token_ids
 from course_lib.training.adamw import param_groups
 from course_lib.training.checkpoint import load_checkpoint
+from course_lib.training.clipping import clip_grad_norm
 from course_lib.training.config import TrainConfig
 from course_lib.training.live_plot import LivePlot, in_notebook_frontend
+from course_lib.training.loop import train_loop
 from course_lib.training.losses import fast_cross_entropy
 from course_lib.training.metrics import read_metrics
 from course_lib.training.trainer import (
     Trainer,
     TrainingDiverged,
+    build_optimizer,
+    build_schedule,
     enable_activation_checkpointing,
     forward_backward,
+    micro_batch_rng,
     train,
 )
 from tests.helpers import TinyLM
@@ -231,3 +236,97 @@ def test_trains_the_course_model(tmp_path):
     assert info["model_config"] == mc.to_dict() and info["step"] == 20
     ids = torch.from_numpy(data[:T].astype(np.int64))[None]
     torch.testing.assert_close(fresh(ids), lm(ids), rtol=0, atol=0)
+
+
+def test_trainer_takes_the_steps_of_train_loop():
+    """One definition of a training step: the Trainer's records and weights are those of the
+    notebook's `train_loop` fed the same micro-batches, schedule, clipping and validation."""
+    cfg = config(max_steps=7, grad_accum_steps=2, grad_clip=0.5, eval_interval=3, warmup_steps=3)
+    data = tokens(5000)
+    val = [get_batch(tokens(2000, seed=4), 4, T, "cpu", torch.Generator().manual_seed(1))]
+
+    def source(rng):
+        return get_batch(data, cfg.batch_size, cfg.context_length, "cpu", rng)
+
+    trainer = Trainer(model(), cfg, source, lambda: val)
+    twin = model()
+    for p in [*trainer.model.parameters(), *twin.parameters()]:
+        p.grad = torch.ones_like(p)  # left from before the run: neither may count them
+    result = trainer.fit()
+    optimizer = build_optimizer(twin, cfg)
+
+    @torch.no_grad()
+    def evaluate():
+        twin.eval()
+        loss = sum(fast_cross_entropy(twin(x), y, reduction="sum") for x, y in val)
+        twin.train()
+        return float(loss) / sum(y.numel() for _, y in val)
+
+    history = train_loop(
+        twin,
+        optimizer,
+        lambda step, micro: source(micro_batch_rng(cfg.seed, step, micro)),
+        loss_fn=fast_cross_entropy,
+        steps=cfg.max_steps,
+        accumulation=cfg.grad_accum_steps,
+        max_grad_norm=cfg.grad_clip,
+        clip_fn=clip_grad_norm,
+        lr_schedule=build_schedule(cfg),
+        eval_every=cfg.eval_interval,
+        eval_fn=evaluate,
+    )
+    trained = [r for r in result.history if r["kind"] == "train"]
+    assert [r["step"] for r in trained] == [r["step"] for r in history] == list(range(1, 8))
+    assert any(r["grad_norm"] > 0.5 for r in history), "the comparison should include clipping"
+    for ours, theirs in zip(history, trained):
+        assert ours["lr"] == theirs["lr"], ours["step"]
+        # the trainer sums float32 micro-losses, the loop averages them in float64
+        assert ours["loss"] == pytest.approx(theirs["loss"], rel=1e-6), ours["step"]
+        assert ours["grad_norm"] == pytest.approx(theirs["grad_norm"], rel=1e-6), ours["step"]
+    validated = [(r["step"], r["val_loss"]) for r in history if "val_loss" in r]
+    assert [s for s, _ in validated] == [s for s, _ in result.losses("val")] == [3, 6, 7]
+    for (_, ours), (_, theirs) in zip(validated, result.losses("val")):
+        assert ours == pytest.approx(theirs, rel=1e-6)
+    for (name, a), b in zip(trainer.model.named_parameters(), twin.parameters()):
+        torch.testing.assert_close(b, a, rtol=0, atol=0, msg=name)  # the same operations on CPU
+
+
+def test_train_loop_accumulation_equals_one_larger_batch():
+    """4 micro-batches of 2 windows update a float64 model as one batch of 8 does (to 1e-12)."""
+    data = tokens(5000)
+
+    def micro(step, m):
+        return get_batch(data, 2, T, "cpu", micro_batch_rng(0, step, m))
+
+    def whole(step, m):
+        xs, ys = zip(*(micro(step, i) for i in range(4)))
+        return torch.cat(xs), torch.cat(ys)
+
+    models = [model().double(), model().double()]
+    runs = [
+        train_loop(m, torch.optim.SGD(m.parameters(), lr=0.1), fn, loss_fn=fast_cross_entropy,
+                   steps=3, accumulation=k)
+        for m, fn, k in zip(models, (micro, whole), (4, 1))
+    ]  # fmt: skip
+    assert [r["loss"] for r in runs[0]] == pytest.approx([r["loss"] for r in runs[1]], rel=1e-12)
+    for a, b in zip(*(m.parameters() for m in models)):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
+
+
+def test_batches_are_moved_to_the_trainer_device():
+    """Training and validation batches land on the trainer's device, whatever device the data
+    source returns them on: checked with the meta device, so it runs without a GPU."""
+    trainer = Trainer(
+        model(), config(grad_accum_steps=2), lambda g: get_batch(tokens(500), 4, T, "cpu", g)
+    )
+    trainer.device = torch.device("meta")
+    batches = list(trainer.micro_batches(1))
+    assert len(batches) == 2
+    assert {t.device.type for batch in batches for t in batch} == {"meta"}
+    token_trainer = Trainer(model(), config(), tokens(500), tokens(300))
+    token_trainer.device = torch.device("meta")
+    token_trainer.train_source = token_trainer._train_source(tokens(500))
+    token_trainer.val_source = token_trainer._val_source(tokens(300))
+    x, y = next(token_trainer.micro_batches(1))
+    assert (x.device.type, y.device.type) == ("meta", "meta")
+    assert {t.device.type for batch in token_trainer.val_source() for t in batch} == {"meta"}

@@ -305,8 +305,12 @@ class Trainer:
         return lr
 
     def train_step(self, step: int) -> tuple[float, float]:
-        """Forward, backward and update (skipped if not finite) for `step`: (loss, grad norm)."""
+        """Forward, backward and update (skipped if not finite) for `step`: (loss, grad norm).
+
+        The step of `course_lib.training.loop.train_loop`: zeroed gradients, micro-batch losses
+        divided by their number, one clip of the sum, one update; tests check both agree."""
         self.ddp_model.train()
+        self.optimizer.zero_grad(set_to_none=True)  # gradients left in .grad must not count
         loss = forward_backward(
             self.ddp_model,
             self.micro_batches(step),
