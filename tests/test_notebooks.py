@@ -46,7 +46,7 @@ def test_notebook_structure(path: Path) -> None:
 
 
 # Modules whose test cells have been given a message on every assert (issue 12).
-ASSERT_MESSAGE_MODULES = ["03_data"]
+ASSERT_MESSAGE_MODULES = ["03_data", "04_model"]
 
 
 @pytest.mark.parametrize("module", ASSERT_MESSAGE_MODULES)
