@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
@@ -42,6 +43,25 @@ def test_notebook_structure(path: Path) -> None:
             assert "course_lib" in cell.metadata, (
                 f"{meta['grade_id']}: solution not from course_lib"
             )
+
+
+# Modules whose test cells have been given a message on every assert (issue 12).
+ASSERT_MESSAGE_MODULES = ["03_data", "04_model"]
+
+
+@pytest.mark.parametrize("module", ASSERT_MESSAGE_MODULES)
+def test_every_assert_of_a_test_cell_says_what_was_expected(module: str) -> None:
+    (path,) = [p for p in NOTEBOOKS if p.parent.name == module]
+    nb = nbformat.read(path, as_version=4)
+    bare = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("grade"):
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Assert) and node.msg is None:
+                bare.append(f"{meta['grade_id']}, line {node.lineno}")
+    assert not bare, f"asserts without a message for the student: {bare}"
 
 
 @pytest.mark.slow

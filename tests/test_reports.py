@@ -42,7 +42,7 @@ def test_answer_key_report_contains_the_answers(tmp_path: Path) -> None:
     # placeholders of answers the source notebook cannot fill say which metric they need
     text = _text(pdfs["03_data"])
     assert "[not measured: policies.truncate.docs_dropped]" in text
-    assert "Question 5.3 (4 points)" in text
+    assert "Question 5.5 (4 points)" in text
 
 
 def test_executed_run_report_has_figure_and_metrics(executed_run, tmp_path: Path) -> None:

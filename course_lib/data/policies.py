@@ -43,7 +43,15 @@ def truncate_discard(
     docs: Sequence[Sequence[int]], max_len: int, bos_id: int, eos_id: int
 ) -> list[Example]:
     """Keep the first `max_len` positions of each document; drop documents shorter than that."""
-    return [ex for ex in pad_discard(docs, max_len, bos_id, eos_id) if len(ex[0]) == max_len]
+    check_max_len(max_len)
+    ### BEGIN SOLUTION
+    out: list[Example] = []
+    for doc in docs:
+        inp, tgt = doc_pairs(doc, bos_id, eos_id)
+        if len(inp) >= max_len:
+            out.append((inp[:max_len], tgt[:max_len]))
+    return out
+    ### END SOLUTION
 
 
 def impute_snake(
@@ -54,8 +62,8 @@ def impute_snake(
     A document's overflow starts the next sequence, which the following document fills up; every
     sequence is exactly `max_len` long and the last, shorter piece is dropped.
     """
-    ### BEGIN SOLUTION
     check_max_len(max_len)
+    ### BEGIN SOLUTION
     out: list[Example] = []
     buf_in: list[int] = []
     buf_tgt: list[int] = []
@@ -75,18 +83,28 @@ def pad_discard(
 ) -> list[Example]:
     """One sequence per document: cut to `max_len` (overflow discarded), shorter ones left to pad."""
     check_max_len(max_len)
-    out = []
+    ### BEGIN SOLUTION
+    out: list[Example] = []
     for doc in docs:
         inp, tgt = doc_pairs(doc, bos_id, eos_id)
         out.append((inp[:max_len], tgt[:max_len]))
     return out
+    ### END SOLUTION
 
 
 def pad_impute(
     docs: Sequence[Sequence[int]], max_len: int, bos_id: int, eos_id: int
 ) -> list[Example]:
     """Each document's positions cut into `max_len` pieces; every piece, short or not, is kept."""
-    return length_tolerance(docs, max_len, bos_id, eos_id, tolerance=0)
+    check_max_len(max_len)
+    ### BEGIN SOLUTION
+    out: list[Example] = []
+    for doc in docs:
+        inp, tgt = doc_pairs(doc, bos_id, eos_id)
+        for start in range(0, len(inp), max_len):
+            out.append((inp[start : start + max_len], tgt[start : start + max_len]))
+    return out
+    ### END SOLUTION
 
 
 def length_tolerance(
@@ -96,7 +114,8 @@ def length_tolerance(
     check_max_len(max_len)
     if tolerance < 0:
         raise ValueError(f"tolerance must be >= 0, got {tolerance}")
-    out = []
+    ### BEGIN SOLUTION
+    out: list[Example] = []
     for doc in docs:
         inp, tgt = doc_pairs(doc, bos_id, eos_id)
         for start in range(0, len(inp), max_len):
@@ -105,6 +124,7 @@ def length_tolerance(
                 continue
             out.append(piece)
     return out
+    ### END SOLUTION
 
 
 def collate(

@@ -111,20 +111,29 @@ class CausalSelfAttention(nn.Module):
 
     def forward_with_cache(self, x: Tensor, kv_cache: LayerKVCache) -> Tensor:
         """Decode step: new tokens x (batch, seq, d_model) attend to the cached and themselves."""
-        ### BEGIN SOLUTION
-        start, seq_len = kv_cache.length, x.shape[-2]
-        q, k, v = self.project_qkv(x)
-        if self.rope is not None:
-            positions = torch.arange(start, start + seq_len, device=x.device)
-            q, k = self.rope(q, positions), self.rope(k, positions)
-        # every key and value so far: (batch, n_heads, start + seq_len, head_dim)
-        k, v = kv_cache.append(k, v)
-        # new token i sits at position start + i and may see every key up to and including it
-        causal = torch.ones(seq_len, start + seq_len, dtype=torch.bool, device=x.device)
-        causal = causal.tril(diagonal=start)
-        if self.fast:
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=causal)
-        else:
-            out = scaled_dot_product_attention(q, k, v, causal)
-        return self.output_proj(out.transpose(-3, -2).flatten(-2))
-        ### END SOLUTION
+        return attend_with_cache(self, x, kv_cache)
+
+
+def attend_with_cache(attn: CausalSelfAttention, x: Tensor, kv_cache: LayerKVCache) -> Tensor:
+    """`attn` on new tokens x (batch, seq, d_model) that follow the `kv_cache.length` cached ones.
+
+    Their keys and values are appended to the cache, and each new token attends to every cached
+    position and to the new ones up to its own.
+    """
+    ### BEGIN SOLUTION
+    start, seq_len = kv_cache.length, x.shape[-2]
+    q, k, v = attn.project_qkv(x)
+    if attn.rope is not None:
+        positions = torch.arange(start, start + seq_len, device=x.device)
+        q, k = attn.rope(q, positions), attn.rope(k, positions)
+    # every key and value so far: (batch, n_heads, start + seq_len, head_dim)
+    k, v = kv_cache.append(k, v)
+    # new token i sits at position start + i and may see every key up to and including it
+    causal = torch.ones(seq_len, start + seq_len, dtype=torch.bool, device=x.device)
+    causal = causal.tril(diagonal=start)
+    if attn.fast:
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=causal)
+    else:
+        out = scaled_dot_product_attention(q, k, v, causal)
+    return attn.output_proj(out.transpose(-3, -2).flatten(-2))
+    ### END SOLUTION
