@@ -53,6 +53,8 @@ from course_lib.finetune.instructions import (
 from course_lib.finetune.lora import LoRALinear, apply_lora, predicted_lora_params
 from course_lib.finetune.low_rank import low_rank_approximation, low_rank_params, truncated_svd
 from course_lib.finetune.precision import in_float16, loss_scale_demo
+from course_lib.generation.multiple_choice import sample_items
+from course_lib.generation.teaching import score_continuation
 from course_lib.hparam.ledger import probe_cost
 from course_lib.hparam.plan import choose_final_lr, experiment_plan
 from course_lib.merging.branch import Branch, continue_pretraining, load_branch
@@ -87,7 +89,7 @@ from course_lib.training.schedules import (
 from course_lib.training.trainer import Trainer
 from course_lib.unicode import encoded_lengths, utf8_decode, utf8_encode
 from workbook import cli, runner
-from workbook.target_lr import target_lr_curve
+from workbook.target_lr import curve_digest, read_curve, target_lr_curve
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -495,6 +497,17 @@ GENERATION = [
          ValueError, r"ids must have shape \(batch, seq\), got \(3,\)"),
     Case("prompt plus new tokens too long", lambda w, t: lambda: w.model.generate(w.ids, 14),
          ValueError, "longer than context_length 16"),
+    Case("one pair with an empty continuation", lambda w, t: lambda: score_continuation(w.model, [1], []),
+         ValueError, "continuation is empty"),
+    Case("one pair given as text", lambda w, t: lambda: score_continuation(w.model, "ab", [1]),
+         TypeError, "context must be a list of token ids"),
+    Case("one pair outside the vocabulary",
+         lambda w, t: lambda: score_continuation(w.model, [1], [64]), ValueError,
+         "token id 64 outside the vocabulary"),
+    Case("a sample of no items", lambda w, t: lambda: sample_items([], None, 16, 0), ValueError,
+         "n must be positive, got 0"),
+    Case("items as one string", lambda w, t: lambda: sample_items("items", None, 16, 5), TypeError,
+         "items must be a list of MultipleChoice items"),
 ]  # fmt: skip
 
 LOGITS = torch.zeros(2, 3, 5)
@@ -656,6 +669,11 @@ HPARAM = [
          "has no column"),
     Case("target curve of a bare model config",
          lambda w, t: lambda: target_lr_curve({"model": {}}), TypeError, "base must be a sweep"),
+    Case("digest of a bare model config",
+         lambda w, t: lambda: curve_digest({"model": {}}), TypeError, "base must be a sweep"),
+    Case("a target curve file that is missing",
+         lambda w, t: lambda: read_curve(t / "curve.json"), FileNotFoundError,
+         "no target learning-rate curve"),
 ]  # fmt: skip
 
 

@@ -1,5 +1,6 @@
-"""Module 09 scoring: continuation log-likelihoods equal a per-pair log-softmax, batched or not;
-acc/acc_norm as lm-eval defines them, on a hand-computed fixture; label-free calibration."""
+"""Module 09 scoring: continuation log-likelihoods equal a per-pair log-softmax, batched or not, and
+the teaching versions (one pair, one item) equal the fast scorer and evaluator; acc/acc_norm as
+lm-eval defines them, on a hand-computed fixture; label-free calibration."""
 
 from __future__ import annotations
 
@@ -22,11 +23,12 @@ from course_lib.generation.calibration import (
     predict_with_threshold,
 )
 from course_lib.generation.multiple_choice import (
-    choose,
     evaluate_multiple_choice,
     multiple_choice_metrics,
+    sample_items,
 )
 from course_lib.generation.scoring import ContinuationScore, score_continuations, score_texts
+from course_lib.generation.teaching import choose, score_continuation
 from course_lib.model import ModelConfig, TransformerLM
 from course_lib.tokenizer import Tokenizer
 
@@ -86,6 +88,58 @@ def test_greedy_flag_marks_continuations_that_are_the_argmax():
     assert scores[0].logprob > scores[1].logprob
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_the_teaching_scorer_equals_the_batched_one(seed):
+    """One pair alone (module 09's exercise) gives the batched scorer's numbers, window cut included."""
+    model = tiny_model(seed=seed)
+    gen = torch.Generator().manual_seed(seed)
+    pairs = [
+        (
+            torch.randint(0, 257, (int(torch.randint(1, 40, (), generator=gen)),), generator=gen),
+            torch.randint(0, 257, (int(torch.randint(1, 6, (), generator=gen)),), generator=gen),
+        )
+        for _ in range(7)
+    ]
+    batched = score_continuations(model, [c for c, _ in pairs], [x for _, x in pairs], 3)
+    for (ctx, cont), fast in zip(pairs, batched, strict=True):
+        alone = score_continuation(model, ctx.tolist(), cont.tolist())
+        assert alone.n_tokens == fast.n_tokens and alone.greedy == fast.greedy, (alone, fast)
+        assert math.isclose(alone.logprob, fast.logprob, rel_tol=1e-9, abs_tol=1e-12), (alone, fast)
+    with pytest.raises(ValueError, match="more than context_length"):
+        score_continuation(model, [1], list(range(C + 1)))
+
+
+def test_the_teaching_choice_is_what_the_evaluator_counts():
+    """`choose` item by item gives `multiple_choice_metrics`' acc and acc_norm (ties included)."""
+    rng = torch.Generator().manual_seed(3)
+    items, scores = [], []
+    for i in range(300):
+        n = 2 + i % 4
+        endings = ["e" * int(torch.randint(1, 12, (), generator=rng)) for _ in range(n)]
+        values = torch.randint(-6, 0, (n,), generator=rng).double().tolist()  # many ties
+        items.append(MultipleChoice("c", endings, i % n))
+        scores.append([ContinuationScore(v, 1, False) for v in values])
+    got = multiple_choice_metrics(items, scores)
+    lls = [[s.logprob for s in row] for row in scores]
+    acc = sum(choose(v) == it.label for v, it in zip(lls, items, strict=True)) / len(items)
+    acc_norm = sum(
+        choose(v, [len(e) for e in it.endings]) == it.label
+        for v, it in zip(lls, items, strict=True)
+    ) / len(items)
+    assert (got["acc"], got["acc_norm"], got["n"]) == (acc, acc_norm, 300), got
+
+
+def test_sample_items_keeps_items_whose_endings_fit_the_window():
+    tok = byte_tokenizer()
+    items = [MultipleChoice("c", ["ab", "x" * k], 0) for k in range(1, 40)]
+    sample, too_long = sample_items(items, tok, C, 100, seed=1)
+    # an ending fits when " " + ending is shorter than the window: k + 1 < C
+    assert too_long == sum(k + 1 >= C for k in range(1, 40))
+    assert sorted(len(it.endings[1]) for it in sample) == list(range(1, C - 1))
+    assert sample_items(items, tok, C, 5, seed=1) == sample_items(items, tok, C, 5, seed=1)
+    assert len(sample_items(items, tok, C, 5, seed=1)[0]) == 5
+
+
 def test_score_texts_encodes_context_and_continuation_separately():
     tok, model = byte_tokenizer(), tiny_model()
     (got,) = score_texts(model, tok, ["The cat"], [" sat"])
@@ -96,8 +150,8 @@ def test_score_texts_encodes_context_and_continuation_separately():
 @pytest.mark.parametrize(
     ("contexts", "continuations", "error", "message"),
     [
-        ([[1]], [[]], ValueError, r"continuations\[0\] is empty"),
-        ([[]], [[1]], ValueError, r"contexts\[0\] is empty"),
+        ([[1]], [[]], ValueError, r"continuation\[0\] is empty"),
+        ([[]], [[1]], ValueError, r"context\[0\] is empty"),
         ([[1]], [[1], [2]], ValueError, "1 contexts but 2 continuations"),
         ([[1]], [[999]], ValueError, "outside the vocabulary"),
         ([[1]], [list(range(C + 1))], ValueError, "more than context_length"),

@@ -2,7 +2,9 @@
 submitted untouched earns none, and the grader survives both.
 
 The key is submitted with the `ci` profile's sizes in its parameters cell (as a student may edit it)
-and, for module 05, with the final model the embedded run trained (as students submit theirs)."""
+and, for module 05, with the final model the embedded run trained (as students submit theirs). The
+assignment is graded at the same sizes: module 08's target curve, which the grader trains before
+grading, is that of the `ci` parameters."""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ def test_key_full_marks_and_blank_zero(module: str, executed_run, tmp_path: Path
         if (run_dir / module / name).is_dir():
             shutil.copytree(run_dir / module / name, subs / "key" / module / name)
     grading.collect(module, subs, course)
-    result, rows = grading.autograde(module, course)
+    result, rows = grading.autograde(module, course, parameters=ci)
     assert result.ok, result.output[-3000:]
     assert all(r.status == "graded" for r in rows), grading.summary_table(rows)
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:

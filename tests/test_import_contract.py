@@ -129,3 +129,47 @@ def test_owners_name_existing_modules() -> None:
             assert BEGIN not in path.read_text(), (
                 f"{module_name(path)} holds an answer of module {owner}, which has no notebook"
             )
+
+
+def notebook_imports(module: str) -> set[str]:
+    """Every course_lib module the code cells of a source notebook import functions or classes
+    from (a module imported only for its constants runs no answer: 05 reads 06's token budget)."""
+    import nbformat
+
+    from workbook.modules import notebook_path
+
+    found: set[str] = set()
+    for cell in nbformat.read(notebook_path(module), as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                constants = all(a.name.isupper() for a in node.names)
+                if node.module.startswith("course_lib") and not constants:
+                    found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names if a.name.startswith("course_lib"))
+    return found
+
+
+@pytest.mark.parametrize("module", available_modules())
+def test_a_notebook_reaches_no_answer_of_a_later_module(module: str) -> None:
+    """A notebook may use a later module's given code (08's experiment table scores multiple
+    choice with 09's evaluator) only from files that hold no answer: its release keeps them whole."""
+    number = module[:2]
+    files = set()
+    for name in notebook_imports(module):
+        target = file_of(name)
+        if target is not None:
+            files |= {target, *reachable(target)}
+    later_answers = sorted(
+        module_name(f) for f in files if owner_of(f) > number and BEGIN in f.read_text()
+    )
+    assert not later_answers, (
+        f"notebook {module} imports {later_answers}, which hold answers of a later module: its "
+        "release would strip them (move the given code to a file without answers)"
+    )

@@ -243,6 +243,12 @@ def cmd_autograde(args: argparse.Namespace) -> int:
     from workbook import grading, integrity
 
     (module,) = resolve_modules([args.module])
+    parameters = None
+    if args.profile:
+        from workbook.runner import load_profile, parameters_for
+
+        source = NOTEBOOK_DIR / module / f"{module}.ipynb"
+        parameters = parameters_for(module, source, load_profile(args.profile), {})
     if args.no_sandbox:
         print(
             "WARNING: --no-sandbox: student code runs with YOUR rights and can read and change "
@@ -258,6 +264,7 @@ def cmd_autograde(args: argparse.Namespace) -> int:
         force=args.force,
         sandbox=not args.no_sandbox,
         progress=sys.stderr.isatty(),
+        parameters=parameters,
     )
     print(grading.summary_table(rows))
     flags = integrity.flag_submissions(module, Path(args.course_dir), NOTEBOOK_DIR)
@@ -382,6 +389,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default 900)")
     p.add_argument("--jobs", type=_jobs, default=None, help="sandboxes at once (default: cores)")
     p.add_argument("--force", action="store_true", help="regrade submissions graded before")
+    p.add_argument(
+        "--profile",
+        default=None,
+        help="the profile of the assignment's sizes for references the grader computes first "
+        "(08's target curve; default: the source notebook's own parameters)",
+    )
     p.add_argument(
         "--no-sandbox",
         action="store_true",

@@ -38,8 +38,10 @@ from workbook.sandbox import (
     sources_digest,
 )
 from workbook.solutions import strip_library
+from workbook.target_lr import precompute
 
 CONFIG = COURSE_DIR / "nbgrader_config.py"
+TARGET_CURVE_CALL = "graded_target_curve("  # a hidden test that scores against the target curve
 # folders a notebook writes next to itself; an instructor's run must not reach the students
 GENERATED = ("outputs", *SUBMITTED_FOLDERS)
 # what a student needs to build an environment without the answers (copied into every release)
@@ -380,6 +382,7 @@ def _grade_one(
     heldout_dir: Path | None,
     sandbox: bool,
     slot: int = 0,
+    target_lr_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Execute one staged submission in its own throw-away copy; the result to store."""
     nb = sanitize(
@@ -392,7 +395,9 @@ def _grade_one(
         os.chmod(tmp, 0o755)
         work = Path(tmp) / module
         shutil.copytree(staged, work, ignore=shutil.ignore_patterns("timestamp.txt"))
-        run = run_notebook(plain, work, module, limits, heldout_dir, sandbox, extra, slot)
+        run = run_notebook(
+            plain, work, module, limits, heldout_dir, sandbox, extra, slot, target_lr_dir
+        )
     return {
         "digest": sources_digest(plain),
         "cells": run.cells,
@@ -426,10 +431,13 @@ def autograde(
     force: bool = False,
     sandbox: bool = True,
     progress: bool = False,
+    parameters: dict[str, Any] | None = None,
 ) -> tuple[StepResult, list[Graded]]:
     """Execute every collected submission in its own sandbox (`jobs` at a time), then score them
     all with one nbgrader process; the nbgrader step and a line per student. Students graded before
-    are skipped unless their submission changed or `force`."""
+    are skipped unless their submission changed or `force`. `parameters` are the assignment's
+    values for the source notebook's parameters cell where the grader computes a reference before
+    grading (module 08's target curve); default: the notebook's own."""
     if jobs is not None and (not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1):
         raise ValueError(f"jobs must be a positive number of workers, got {jobs!r}")
     if sandbox:
@@ -462,6 +470,16 @@ def autograde(
 
         heldout_dir = course_dir / "heldout_drawn" / module
         predraw([c.source for c in source.cells], heldout_dir, resolve_data_dir(""))
+    target_lr_dir = None
+    if TARGET_CURVE_CALL in "".join(c.source for c in source.cells if c.cell_type == "code"):
+        # trained once per assignment by the reference code, mounted read-only in every sandbox
+        target_lr_dir = course_dir / "grader_data" / module
+        precompute(
+            source_path if source_path.is_file() else released_path,
+            target_lr_dir,
+            course_dir / "target_lr_cache",
+            parameters,
+        )
     todo, notes, reasons = [], {}, {}
     for student in students:
         path = result_file(results_dir, student, module)
@@ -489,7 +507,15 @@ def autograde(
             slot = slots.get()  # one uid per sandbox running at a time
             try:
                 result = _grade_one(
-                    module, student, course_dir, staged, limits, heldout_dir, sandbox, slot
+                    module,
+                    student,
+                    course_dir,
+                    staged,
+                    limits,
+                    heldout_dir,
+                    sandbox,
+                    slot,
+                    target_lr_dir,
                 )
             except Exception as err:  # noqa: BLE001 (one submission must not stop the class)
                 result = {"reason": f"could not be run: {err}", "cells": [], "problems": []}

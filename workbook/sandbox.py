@@ -31,6 +31,7 @@ TARGET_LR = Path(__file__).with_name("target_lr.py")
 MODULES = Path(__file__).with_name("modules.py")
 RESULTS_ENV = "WORKBOOK_SANDBOX_RESULTS"
 HELDOUT_ENV = "WORKBOOK_HELDOUT_DIR"
+TARGET_LR_ENV = "WORKBOOK_TARGET_LR_DIR"  # workbook.target_lr.CURVE_ENV
 NOBODY = 65534
 # as root, sandbox number k runs as the unprivileged uid UID_BASE + k: RLIMIT_NPROC counts per uid,
 # so each sandbox gets its own process budget, and no root-owned file is readable by ownership
@@ -38,6 +39,7 @@ UID_BASE = 60000
 INSIDE_WORK = "/home/student"
 INSIDE_GRADER = "/opt/grader"
 INSIDE_HELDOUT = "/opt/heldout"
+INSIDE_TARGET_LR = "/opt/target_lr"
 # the few files of /etc a Python kernel reads; the rest (shadow, ssh keys, ...) stays out of view
 ETC = (
     "ld.so.cache",
@@ -114,8 +116,8 @@ def require_bwrap() -> str:
 def grader_dir(into: Path) -> Path:
     """The read-only folder the sandbox gets at /opt/grader: the runner, `workbook.grader_guard`
     (which runs the test cells in the kernel), `workbook.heldout` (which reads the pre-drawn
-    stories there) and `workbook.target_lr` (08's hidden test trains the target curve), nothing
-    else of the tooling."""
+    stories there) and `workbook.target_lr` (08's hidden test reads the pre-computed target curve
+    with it), nothing else of the tooling."""
     pkg = into / "workbook"
     pkg.mkdir(parents=True, exist_ok=True)
     (pkg / "__init__.py").write_text(
@@ -135,7 +137,7 @@ def _python_paths() -> list[Path]:
     return sorted(p for p in paths if not str(p).startswith("/usr"))
 
 
-def kernel_env(work: str, heldout: bool) -> dict[str, str]:
+def kernel_env(work: str, heldout: bool, target_lr: bool = False) -> dict[str, str]:
     """The sandbox's whole environment: no WORKBOOK_* variables, no grader HOME."""
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
@@ -154,6 +156,8 @@ def kernel_env(work: str, heldout: bool) -> dict[str, str]:
     }
     if heldout:
         env[HELDOUT_ENV] = INSIDE_HELDOUT
+    if target_lr:
+        env[TARGET_LR_ENV] = INSIDE_TARGET_LR
     return env
 
 
@@ -170,6 +174,7 @@ def bwrap_command(
     heldout_dir: Path | None = None,
     read_only: tuple[Path, ...] = (),
     slot: int = 0,
+    target_lr_dir: Path | None = None,
 ) -> list[str]:
     """The full `bwrap ... prlimit ... python sandbox_runner.py` command line for one submission.
 
@@ -214,10 +219,13 @@ def bwrap_command(
     cmd += bind("--ro-bind", grader, INSIDE_GRADER)
     if heldout_dir is not None:
         cmd += bind("--ro-bind", heldout_dir, INSIDE_HELDOUT)
+    if target_lr_dir is not None:  # the grader's pre-computed target curve of module 08
+        cmd += bind("--ro-bind", target_lr_dir, INSIDE_TARGET_LR)
     cmd += bind("--bind", work_copy, inside)
     cmd += ["--remount-ro", "/", "--chdir", inside]
     cmd += ["--clearenv"]
-    for key, value in kernel_env(inside, heldout_dir is not None).items():
+    env = kernel_env(inside, heldout_dir is not None, target_lr_dir is not None)
+    for key, value in env.items():
         cmd += ["--setenv", key, value]
     cmd += ["--", *drop, *prlimit_command(limits)]
     cmd += [sys.executable, f"{INSIDE_GRADER}/sandbox_runner.py", "--own-pid-namespace"]
@@ -262,6 +270,7 @@ def run_notebook(
     sandbox: bool = True,
     read_only: tuple[Path, ...] = (),
     slot: int = 0,
+    target_lr_dir: Path | None = None,
 ) -> RunResult:
     """Execute `nb` in `work_copy` (a throw-away copy of the submission folder) and return the
     outputs; with `sandbox=False` the runner runs unconfined (only rlimits and a clean environment)."""
@@ -275,7 +284,9 @@ def run_notebook(
         grader = grader_dir(Path(tmp) / "grader")
         os.chmod(tmp, 0o755)
         if sandbox:
-            cmd = bwrap_command(work_copy, module, grader, limits, heldout_dir, read_only, slot)
+            cmd = bwrap_command(
+                work_copy, module, grader, limits, heldout_dir, read_only, slot, target_lr_dir
+            )
             if os.getuid() == 0:  # the copy belongs to the sandbox's uid, nothing else does
                 uid = sandbox_uid(slot)
                 for path in [work_copy, *work_copy.rglob("*")]:
@@ -291,7 +302,7 @@ def run_notebook(
             ]
             home = Path(tmp) / "home"
             home.mkdir()
-            env = kernel_env(str(work_copy), heldout_dir is not None)
+            env = kernel_env(str(work_copy), heldout_dir is not None, target_lr_dir is not None)
             env.update(
                 {k: v.replace("/tmp/home", str(home)) for k, v in env.items() if "/tmp/home" in v}
             )
@@ -299,6 +310,8 @@ def run_notebook(
             env["TMPDIR"] = str(Path(tmp))
             if heldout_dir is not None:
                 env[HELDOUT_ENV] = str(heldout_dir)
+            if target_lr_dir is not None:
+                env[TARGET_LR_ENV] = str(target_lr_dir)
         wall = code_cells(nb) * (limits.cell_timeout + 30) * 2 + 300
         with tempfile.TemporaryFile() as err:
             try:

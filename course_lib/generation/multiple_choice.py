@@ -4,31 +4,23 @@ Each ending is scored as a continuation of the item's context (a space between t
 accuracies are reported, defined as lm-eval defines them: `acc` picks the ending with the largest
 summed log-likelihood, `acc_norm` the largest log-likelihood per character of the ending, which
 stops long endings from losing only for being long. Ties go to the first ending (numpy's argmax).
+
+This is the evaluator every module uses (08's experiment table, 09, 11); it holds no exercise.
+Students write the choice of one item in module 09 (`course_lib.generation.teaching.choose`),
+tested to pick what `multiple_choice_metrics` counts.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
-from course_lib.checks import check_type
+from course_lib.checks import check_int, check_type
 from course_lib.data.loaders import MultipleChoice
 from course_lib.generation.scoring import ContinuationScore, score_texts
-
-
-def choose(logprobs: Sequence[float], lengths: Sequence[int] | None = None) -> int:
-    """Index of the best ending: the largest log-likelihood, or per unit of length if given."""
-    if len(logprobs) == 0:
-        raise ValueError("an item needs at least one ending to choose from")
-    if lengths is not None and (len(lengths) != len(logprobs) or any(n <= 0 for n in lengths)):
-        raise ValueError(f"lengths must be positive, one per ending, got {list(lengths)}")
-    ### BEGIN SOLUTION
-    values = [float(v) for v in logprobs]
-    if lengths is not None:
-        values = [v / n for v, n in zip(values, lengths, strict=True)]
-    return max(range(len(values)), key=lambda i: (values[i], -i))
-    ### END SOLUTION
 
 
 def multiple_choice_metrics(
@@ -42,14 +34,13 @@ def multiple_choice_metrics(
             raise ValueError(
                 f"item {i} has {len(item.endings)} endings but {len(item_scores)} scores"
             )
-    ### BEGIN SOLUTION
     hits = norm_hits = 0
     for item, item_scores in zip(items, scores, strict=True):
-        logprobs = [s.logprob for s in item_scores]
-        hits += choose(logprobs) == item.label
-        norm_hits += choose(logprobs, [len(e) for e in item.endings]) == item.label
+        logprobs = np.array([s.logprob for s in item_scores], dtype=np.float64)
+        lengths = np.array([len(e) for e in item.endings], dtype=np.float64)
+        hits += int(np.argmax(logprobs)) == item.label  # argmax: ties go to the first
+        norm_hits += int(np.argmax(logprobs / lengths)) == item.label
     return {"acc": hits / len(items), "acc_norm": norm_hits / len(items), "n": len(items)}
-    ### END SOLUTION
 
 
 def score_items(
@@ -78,3 +69,19 @@ def evaluate_multiple_choice(
     metrics = multiple_choice_metrics(items, score_items(model, tokenizer, items, " ", batch_size))
     metrics["chance"] = sum(1 / len(item.endings) for item in items) / len(items)
     return metrics
+
+
+def sample_items(
+    items: Sequence[MultipleChoice], tokenizer, context_length: int, n: int, seed: int = 0
+) -> tuple[list[MultipleChoice], int]:
+    """Up to `n` items drawn at random among those whose every ending (after a space) fits the
+    context window; the sample and how many items did not fit."""
+    check_type("items", items, list | tuple, "a list of MultipleChoice items")
+    check_int("context_length", context_length, minimum=1)
+    check_int("n", n, minimum=1)
+    fits = [
+        item
+        for item in items
+        if max(len(tokenizer.encode(" " + e)) for e in item.endings) < context_length
+    ]
+    return random.Random(seed).sample(fits, min(n, len(fits))), len(items) - len(fits)

@@ -1,9 +1,12 @@
 """How likely a model finds a continuation after a context: the log-likelihood of its tokens.
 
-Pairs are scored in batches, each sequence (context + continuation) right-padded to the longest of
-its batch. Attention is causal, so padding after a sequence never changes its own logits: a batch
-scores exactly as one pair at a time does. A pair longer than the context window keeps its last
-`context_length + 1` tokens (the start of the context is cut), as lm-eval does.
+`score_continuations` is the fast scorer every evaluation uses (module 08's experiment table, 09's
+tasks, 11's merged models): pairs are scored in batches, each sequence (context + continuation)
+right-padded to the longest of its batch. Attention is causal, so padding after a sequence never
+changes its own logits: a batch scores exactly as one pair at a time does, which is how students
+write it in module 09 (`course_lib.generation.teaching.score_continuation`, tested equal). A pair
+longer than the context window keeps its last `context_length + 1` tokens (the start of the
+context is cut), as lm-eval does.
 """
 
 from __future__ import annotations
@@ -40,6 +43,24 @@ def _ids(name: str, ids: Sequence[int], allow_empty: bool) -> list[int]:
     return [check_int(f"{name} token", t) for t in ids]
 
 
+def check_pair(
+    model: torch.nn.Module, context: Sequence[int], continuation: Sequence[int], where: str = ""
+) -> tuple[list[int], int]:
+    """One pair checked and cut to the window: (context + continuation ids, continuation length)."""
+    window = model.config.context_length
+    ctx = _ids(f"context{where}", context, False)
+    cont = _ids(f"continuation{where}", continuation, False)
+    if len(cont) > window:
+        raise ValueError(
+            f"continuation{where} has {len(cont)} tokens, more than context_length {window}"
+        )
+    seq = (ctx + cont)[-(window + 1) :]
+    bad = [t for t in seq if not 0 <= t < model.config.vocab_size]
+    if bad:
+        raise ValueError(f"pair{where} has token id {bad[0]} outside the vocabulary")
+    return seq, len(cont)
+
+
 @torch.no_grad()
 def score_continuations(
     model: torch.nn.Module,
@@ -55,20 +76,10 @@ def score_continuations(
             f"{len(contexts)} contexts but {len(continuations)} continuations: pair them up"
         )
     batch_size = check_int("batch_size", batch_size, minimum=1)
-    window = model.config.context_length
-    pairs = []
-    for i, (ctx, cont) in enumerate(zip(contexts, continuations, strict=True)):
-        ctx, cont = _ids(f"contexts[{i}]", ctx, False), _ids(f"continuations[{i}]", cont, False)
-        if len(cont) > window:
-            raise ValueError(
-                f"continuations[{i}] has {len(cont)} tokens, more than context_length {window}"
-            )
-        seq = (ctx + cont)[-(window + 1) :]
-        bad = [t for t in seq if not 0 <= t < model.config.vocab_size]
-        if bad:
-            raise ValueError(f"pair {i} has token id {bad[0]} outside the vocabulary")
-        pairs.append((seq, len(cont)))
-    ### BEGIN SOLUTION
+    pairs = [
+        check_pair(model, ctx, cont, f"[{i}]")
+        for i, (ctx, cont) in enumerate(zip(contexts, continuations, strict=True))
+    ]
     device = next(model.parameters()).device
     scores = []
     for start in range(0, len(pairs), batch_size):
@@ -90,7 +101,6 @@ def score_continuations(
             greedy = bool((rows.argmax(dim=-1) == targets).all())
             scores.append(ContinuationScore(float(picked.sum()), n, greedy))
     return scores
-    ### END SOLUTION
 
 
 def score_texts(
