@@ -151,7 +151,7 @@ def test_verdicts_and_problems() -> None:
 
 
 def test_every_checked_module_covers_every_solution_cell() -> None:
-    assert {"01_unicode", "04_model"} <= set(CHECKED)
+    assert "01_unicode" in CHECKED, CHECKED
     for module in CHECKED:
         nb = nbformat.read(notebook_path(module), as_version=4)
         exercises = load_variants(check_tests.variants_path(module), nb)
