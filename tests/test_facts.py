@@ -149,7 +149,7 @@ STATED_CONSTANTS = [
     ("06_accounting", "mixed_precision_answer", f"against {A100.fp32 / TERA:g} in float32"),
     (
         "06_accounting",
-        "q_adamw_memory",
+        "q_layer_activations",
         f"saves {XL_SAVED['norms'] + XL_SAVED['attention'] + XL_SAVED['ffn']:,} float32 elements "
         f"(norms {XL_SAVED['norms']:,}; attention {XL_SAVED['attention']:,}, of which "
         f"{XL_SCORES:,} are the `n_heads × T` score, exponential and probability rows; "

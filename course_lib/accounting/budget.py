@@ -124,7 +124,9 @@ def spread_plans(plans: Sequence[BudgetPlan], k: int) -> list[BudgetPlan]:
     Chinchilla's ratio), smallest first: a few configs worth training for real at one budget."""
     k = check_int("k", k, minimum=1)
     if isinstance(plans, str) or not isinstance(plans, Sequence):
-        raise TypeError(f"plans must be a list of plans from plan_budget, got {type(plans).__name__}")
+        raise TypeError(
+            f"plans must be a list of plans from plan_budget, got {type(plans).__name__}"
+        )
     if not plans:
         raise ValueError("plans is empty: plan_budget returns at least one plan")
     by_size = sorted(plans, key=lambda p: (p.n_params, p.config.n_layers))
