@@ -8,7 +8,12 @@ import math
 import pytest
 import torch
 
-from course_lib.accounting.budget import chinchilla_optimal, chinchilla_tokens, plan_budget
+from course_lib.accounting.budget import (
+    chinchilla_optimal,
+    chinchilla_tokens,
+    plan_budget,
+    spread_plans,
+)
 from course_lib.accounting.cost import (
     cost_estimate,
     time_steps,
@@ -135,3 +140,18 @@ def test_budget_errors():
         plan_budget(1e15, 32, 128, 10_000, flop_rule="7N")
     six_n = plan_budget(1e15, 32, 128, 10_000, flop_rule="6N")
     assert all(p.flops_per_token == 6 * p.n_params for p in six_n)
+
+
+def test_spread_plans_cover_the_sizes_and_keep_the_planner_s_choice():
+    plans = plan_budget(1e15, batch_size=32, context_length=128, vocab_size=10_000)
+    sizes = sorted(p.n_params for p in plans)
+    for k in (1, 2, 3, 4, 6):
+        chosen = spread_plans(plans, k)
+        assert len(chosen) == k and len({id(p) for p in chosen}) == k
+        assert plans[0] in chosen  # the closest to 20 tokens per parameter
+        assert [p.n_params for p in chosen] == sorted(p.n_params for p in chosen)
+        if k >= 3:  # the smallest and the largest model stay
+            assert (chosen[0].n_params, chosen[-1].n_params) == (sizes[0], sizes[-1])
+    assert spread_plans(plans, len(plans) + 5) == sorted(
+        plans, key=lambda p: (p.n_params, p.config.n_layers)
+    )

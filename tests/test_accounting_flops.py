@@ -9,12 +9,16 @@ attention.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from course_lib.accounting.flops import (
+    adamw_step_flops,
     flop_shares,
     forward_flops,
     group_flops,
@@ -170,3 +174,74 @@ def test_flop_errors_are_clear():
         forward_flops(learned, context_length=0)
     with pytest.raises(ValueError, match="sum to zero"):
         flop_shares({"a": 0, "total": 0})
+
+
+class _CountElementwise(TorchDispatchMode):
+    """One FLOP per output element of every arithmetic aten operation run inside it."""
+
+    ARITHMETIC = {"add", "sub", "rsub", "mul", "div", "sqrt", "addcmul", "addcdiv", "lerp"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: dict[str, int] = {}
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+        out = func(*args, **(kwargs or {}))
+        name = func.overloadpacket.__name__.rstrip("_")
+        if name in self.ARITHMETIC:
+            self.ops[name] = self.ops.get(name, 0) + out.numel()
+        return out
+
+
+def _cs336_update(p, g, m, v, step, lr, betas, eps, weight_decay):  # noqa: ANN001, ANN202
+    """AdamW as CS336's Algorithm 1 writes it, one torch operation per arithmetic operation."""
+    beta1, beta2 = betas
+    if weight_decay:
+        p = p - (lr * weight_decay) * p
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * (g * g)
+    alpha_t = lr * math.sqrt(1 - beta2**step) / (1 - beta1**step)
+    return p - alpha_t * m / (v.sqrt() + eps), m, v
+
+
+@pytest.mark.parametrize("weight_decay", [0.1, 0.0])
+def test_adamw_step_flops_count_the_update_that_torch_runs(weight_decay):
+    # the oracle: the update written op by op, checked against torch.optim.AdamW over three steps
+    # (rtol 1e-5: torch puts eps after the bias correction of sqrt(v), CS336 before), and its
+    # elementwise operations counted as they run
+    torch.manual_seed(0)
+    shapes = [(7, 5), (5,), (3, 4, 2)]
+    params = [torch.nn.Parameter(torch.randn(s)) for s in shapes]
+    state = [(p.detach().clone(), torch.zeros(s), torch.zeros(s)) for p, s in zip(params, shapes)]
+    adamw = torch.optim.AdamW(params, lr=1e-2, betas=(0.9, 0.95), weight_decay=weight_decay)
+    n = sum(p.numel() for p in params)
+    for step in (1, 2, 3):
+        grads = [torch.randn(s) for s in shapes]
+        for p, g in zip(params, grads):
+            p.grad = g
+        adamw.step()
+        with _CountElementwise() as counter:
+            state = [
+                _cs336_update(p, g, m, v, step, 1e-2, (0.9, 0.95), 1e-8, weight_decay)
+                for (p, m, v), g in zip(state, grads)
+            ]
+        for (mine, _, _), theirs in zip(state, params):
+            torch.testing.assert_close(mine, theirs.detach(), rtol=1e-5, atol=1e-6)
+        assert adamw_step_flops(n, weight_decay=weight_decay > 0) == sum(counter.ops.values())
+    assert adamw_step_flops(n) == 14 * n and adamw_step_flops(n, weight_decay=False) == 12 * n
+
+
+def test_adamw_step_flops_are_negligible_next_to_a_step():
+    config = gpt2_config("xl")
+    step = training_step_flops(config, 1)  # one sequence of 1,024 tokens
+    # 14 FLOPs per parameter against at least 6 per parameter per token: below 14 / 6,144 = 0.23 %
+    assert adamw_step_flops(matmul_params(config)) < 14 / (6 * 1_024) * step
+
+
+def test_adamw_step_flops_errors():
+    with pytest.raises(TypeError, match="n_params must be an integer, got float"):
+        adamw_step_flops(1e9)
+    with pytest.raises(ValueError, match="n_params must be positive, got 0"):
+        adamw_step_flops(0)
+    with pytest.raises(TypeError, match="weight_decay must be True or False, got 0.1"):
+        adamw_step_flops(10, weight_decay=0.1)

@@ -32,6 +32,7 @@ from course_lib.accounting.memory import (
     checkpoint_segment,
     max_batch_size,
     memory_linear_form,
+    norm_bytes,
 )
 from course_lib.accounting.params import count_params
 from course_lib.accounting.presets import gpt2_config
@@ -235,3 +236,24 @@ def test_memory_errors_are_clear():
     with pytest.raises(ValueError, match="nn.ModuleList `layers`"):
         with checkpointed_layers(torch.nn.Linear(2, 2)):
             pass
+
+
+@pytest.mark.parametrize("precision", sorted(PRECISIONS))
+@pytest.mark.parametrize("checkpointing", ["none", "blocks", "sqrt", 2])
+def test_linear_form_from_the_parts_is_the_line_through_adamw_memory(precision, checkpointing):
+    # memory_linear_form adds up the parts; adamw_memory evaluated at any batch must lie on its line
+    for variant in ({}, {"fast_attention": True, "fused_qkv": True}, {"positions": "learned"}):
+        config = gpt2_config("small", context_length=256, **variant)
+        a, b = memory_linear_form(config, 200, precision, checkpointing)
+        for n in (1, 2, 7):
+            total = adamw_memory(config, n, 200, precision, checkpointing)["total"]
+            assert total == a * n + b, (variant, n)
+
+
+def test_norm_bytes_count_one_output_per_consumer_only_under_autocast():
+    config = ModelConfig(**SMALL)  # RMSNorm: x, rms and x / rms in float32, 2d + 1, + the output
+    d = config.d_model
+    assert norm_bytes(config) == (2 * d + 1) * 4 + d * 4
+    assert norm_bytes(config, "fp32", 3) == norm_bytes(config)  # one saved output, read 3 times
+    assert norm_bytes(config, "amp_bf16", 3) == (2 * d + 1) * 4 + 3 * d * 2  # a cast per matmul
+    assert norm_bytes(ModelConfig(**SMALL, norm="none"), "pure_bf16") == d * 2

@@ -21,9 +21,11 @@ import pandas as pd
 import pytest
 import torch
 
+from course_lib.accounting.budget import plan_budget, spread_plans
 from course_lib.accounting.checks import check_positive
-from course_lib.accounting.flops import forward_flops
+from course_lib.accounting.flops import adamw_step_flops, forward_flops
 from course_lib.accounting.hardware import gpu_spec, measure_matmul_flops, peak_flops
+from course_lib.accounting.memory import norm_bytes
 from course_lib.accounting.mfu import mfu, training_time_seconds
 from course_lib.accounting.params import count_params
 from course_lib.data.dataset import DocumentDataset, document_example, stack_examples
@@ -653,6 +655,20 @@ ACCOUNTING = [
          "size must be positive"),
     Case("FLOPs of context 0", lambda w, t: lambda: forward_flops(w.cfg, context_length=0),
          ValueError, "context_length must be positive"),
+    Case("AdamW FLOPs of a float count", lambda w, t: lambda: adamw_step_flops(1.5e9), TypeError,
+         "n_params must be an integer, got float"),
+    Case("AdamW FLOPs with a decay rate", lambda w, t: lambda: adamw_step_flops(10, 0.1),
+         TypeError, "weight_decay must be True or False"),
+    Case("norm read by no matmul", lambda w, t: lambda: norm_bytes(w.cfg, "fp32", 0), ValueError,
+         "consumers must be positive"),
+    Case("norm in fp8", lambda w, t: lambda: norm_bytes(w.cfg, "fp8"), ValueError,
+         "precision='fp8'"),
+    Case("no plans to spread", lambda w, t: lambda: spread_plans([], 3), ValueError,
+         "plans is empty"),
+    Case("plans as one plan", lambda w, t: lambda: spread_plans(
+        plan_budget(1e15, 32, 128, 10_000)[0], 3), TypeError, "plans must be a list of plans"),
+    Case("spread over 0 configs", lambda w, t: lambda: spread_plans(
+        plan_budget(1e15, 32, 128, 10_000), 0), ValueError, "k must be positive, got 0"),
 ]  # fmt: skip
 
 HPARAM = [

@@ -149,7 +149,7 @@ STATED_CONSTANTS = [
     ("06_accounting", "mixed_precision_answer", f"against {A100.fp32 / TERA:g} in float32"),
     (
         "06_accounting",
-        "q_adamw_memory",
+        "q_layer_activations",
         f"saves {XL_SAVED['norms'] + XL_SAVED['attention'] + XL_SAVED['ffn']:,} float32 elements "
         f"(norms {XL_SAVED['norms']:,}; attention {XL_SAVED['attention']:,}, of which "
         f"{XL_SCORES:,} are the `n_heads × T` score, exponential and probability rows; "
@@ -253,6 +253,15 @@ ALLOWED_NUMBERS: dict[tuple[str, str], set[str]] = {
     ("06_accounting", "checkpointing_answer"): {"48", "1,600", "80"},
     # the A100's peaks (checked in STATED_CONSTANTS), 16 bytes per parameter, bfloat16's mantissa
     ("06_accounting", "mixed_precision_answer"): {"312", "19.5", "80", "16", "256"},
+    # GPT-2 XL's elements per layer and token, per token once, and the bytes of both: the hand
+    # derivation the instructions state (q_layer_activations, checked in STATED_CONSTANTS); the
+    # scores' 3·h·T²·L·4 bytes = 15.1 GB; the context of 1,024 tokens
+    ("06_accounting", "memory_derivation_answer"): {
+        *("9,602", "83,250", "32,000", "124,852", "499,408", "105,315", "421,260", "15.1"),
+        "1,024",
+    },
+    # a batch of 1,024 sequences of 1,024 tokens
+    ("06_accounting", "adamw_flops_answer"): {"1,024"},
     # the planner's grid and vocabulary, its minimum of 100 steps, Chinchilla's 20 (6 × 20 = 120),
     # √100 = 10, and attention's 12·n_layers·T·d_model FLOPs per token
     ("06_accounting", "budget_answer"): {

@@ -146,7 +146,8 @@ def test_every_given_cell_equals_its_library_source() -> None:
     assert given["course_lib.model.rope:RotaryEmbedding"] == "04_model"
     assert given["course_lib.model.layers:build_ffn"] == "04_model"
     assert given["course_lib.accounting.params:count_params"] == "06_accounting"
-    assert given["course_lib.accounting.memory:memory_linear_form"] == "06_accounting"
+    assert given["course_lib.accounting.memory:norm_bytes"] == "06_accounting"
+    assert given["course_lib.accounting.memory:activation_bytes"] == "06_accounting"
     assert given["course_lib.accounting.budget:plan_budget"] == "06_accounting"
 
 

@@ -7,13 +7,14 @@ has about 20 training tokens per parameter, so N ≈ √(C / 120) and D ≈ 20·
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from course_lib.accounting.checks import check_positive
 from course_lib.accounting.flops import training_flops_per_token
 from course_lib.accounting.params import count_params
+from course_lib.checks import check_int
 from course_lib.model.config import ModelConfig
 
 CHINCHILLA_TOKENS_PER_PARAM = 20.0
@@ -116,3 +117,25 @@ def plan_budget(
         )
     target = CHINCHILLA_TOKENS_PER_PARAM
     return sorted(plans, key=lambda p: abs(math.log(p.tokens_per_param / target)))
+
+
+def spread_plans(plans: Sequence[BudgetPlan], k: int) -> list[BudgetPlan]:
+    """k of the plans spread evenly over model size, one of them the planner's first (the closest to
+    Chinchilla's ratio), smallest first: a few configs worth training for real at one budget."""
+    k = check_int("k", k, minimum=1)
+    if isinstance(plans, str) or not isinstance(plans, Sequence):
+        raise TypeError(
+            f"plans must be a list of plans from plan_budget, got {type(plans).__name__}"
+        )
+    if not plans:
+        raise ValueError("plans is empty: plan_budget returns at least one plan")
+    by_size = sorted(plans, key=lambda p: (p.n_params, p.config.n_layers))
+    n = len(by_size)
+    if k >= n:
+        return by_size
+    best = by_size.index(plans[0])
+    picks = [round(i * (n - 1) / (k - 1)) for i in range(k)] if k > 1 else [best]
+    if best not in picks:  # the inner pick nearest to the best gives way; the ends stay
+        inner = range(1, k - 1) if k >= 3 else range(k)
+        picks[min(inner, key=lambda i: abs(picks[i] - best))] = best
+    return [by_size[i] for i in sorted(picks)]

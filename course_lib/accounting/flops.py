@@ -20,6 +20,7 @@ weights (`params.matmul_params`); `training_flops_per_token` lives in `course_li
 from __future__ import annotations
 
 from course_lib.accounting.checks import check_config, check_positive, resolve_context
+from course_lib.checks import check_int
 from course_lib.model.config import ModelConfig
 from course_lib.training.flops import training_flops_per_token as training_flops_per_token
 
@@ -79,7 +80,22 @@ def training_step_flops(
 ) -> int:
     """FLOPs of one optimizer step's forward and backward over batch × context tokens (3× forward).
 
-    AdamW's own update is ~10 elementwise FLOPs per parameter, negligible next to 6 per parameter per
-    token, and left out.
+    AdamW's own update (`adamw_step_flops`: a few elementwise FLOPs per parameter) is paid once per
+    step, not per token, and left out: next to 6 FLOPs per parameter per token it is negligible.
     """
     return 3 * forward_flops(config, context_length, batch_size)["total"]
+
+
+def adamw_step_flops(n_params: int, weight_decay: bool = True) -> int:
+    """Elementwise FLOPs of one AdamW update of n_params parameters (scalar work not counted)."""
+    check_int("n_params", n_params, minimum=1)
+    if not isinstance(weight_decay, bool):
+        raise TypeError(f"weight_decay must be True or False, got {weight_decay!r}")
+    ### BEGIN SOLUTION
+    # m ← β1·m + (1 − β1)·g: 2 multiplies, 1 add; v ← β2·v + (1 − β2)·g²: 3 multiplies, 1 add;
+    # θ ← θ − α_t·m / (√v + ε): square root, add, divide, multiply, subtract
+    per_param = 3 + 4 + 5
+    if weight_decay:
+        per_param += 2  # θ ← θ − (α·λ)·θ: multiply, subtract
+    return per_param * n_params
+    ### END SOLUTION

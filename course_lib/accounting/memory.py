@@ -36,6 +36,11 @@ each segment's input (d per token in that dtype) and recomputes one segment of k
 backward: ceil(L/k)·d + k·(one layer) instead of L·(one layer); k = 1 for "blocks", k = ceil(√L) for
 "sqrt" (Chen et al. 2016: O(√L) activation memory for one extra forward pass).
 
+The count is exact for two heads or more and batches of two sequences or more of two tokens or more:
+with one head, sequence or token some reshapes are views instead of copies and a few saved tensors share storage (the
+teaching attention with RoPE and fused_qkv then keeps 2d more per token: v stays a view of the whole
+q|k|v projection).
+
 On CUDA, autocast runs exp, sum and softmax in float32, so the teaching attention's h×T² terms are
 larger there than this CPU-exact count; with fast_attention the count holds on both.
 """
@@ -110,8 +115,11 @@ def checkpoint_segment(config: ModelConfig, checkpointing: str | int) -> int:
     raise ValueError(f"checkpointing={checkpointing!r}: expected one of {CHECKPOINTING} or an int")
 
 
-def _norm_bytes(config: ModelConfig, p: Precision, consumers: int) -> int:
-    """Bytes one norm leaves saved per token: float32 internals and the output its consumers save."""
+def norm_bytes(config: ModelConfig, precision: str = "fp32", consumers: int = 1) -> int:
+    """Bytes one norm leaves saved per token: its float32 internals and the output its `consumers`
+    (the matmuls that read it) save; under autocast each consumer saves its own bfloat16 cast."""
+    p = get_precision(precision)
+    check_positive("consumers", consumers)
     d = config.d_model
     internals = {"rms": 2 * d + 1, "layer": 3 * d + 1, "none": 0}[config.norm] * FP32
     return internals + (consumers if p.autocast else 1) * d * p.activations
@@ -130,29 +138,31 @@ def layer_activation_bytes(
     check_config(config)
     seq = resolve_context(config, context_length)
     p = get_precision(precision)
+    ### BEGIN SOLUTION
     act = p.activations
     d, f, h = config.d_model, config.d_ff, config.n_heads
-    attn_casts = 1 if config.fused_qkv else 3
-    ffn_casts = 2 if config.ffn == "swiglu" else 1
+    attn_casts = 1 if config.fused_qkv else 3  # matmuls reading the attention norm's output
+    ffn_casts = 2 if config.ffn == "swiglu" else 1  # w1 and w3, or w1 alone
     if config.parallel_layers:
-        norms = _norm_bytes(config, p, attn_casts + ffn_casts)
+        norms = norm_bytes(config, precision, attn_casts + ffn_casts)
     else:
-        norms = _norm_bytes(config, p, attn_casts) + _norm_bytes(config, p, ffn_casts)
+        norms = norm_bytes(config, precision, attn_casts) + norm_bytes(config, precision, ffn_casts)
     if config.fast_attention:
-        attn = 4 * d * act + h * FP32
+        attn = 4 * d * act + h * FP32  # q, k, v, output; logsumexp per head
         if config.positions == "rope":
             attn += (3 * d if config.fused_qkv else d) * act
     else:
         attn = (4 * d + 3 * h * seq + 2 * h) * act
     ffn = FFN_SAVED_PER_DIM[config.ffn] * f * act
-    constants = 0 if config.fast_attention else seq * seq * BOOL
+    constants = 0 if config.fast_attention else seq * seq * BOOL  # the causal mask
     if config.positions == "rope":
-        constants += 2 * seq * config.head_dim * act
+        constants += 2 * seq * config.head_dim * act  # cos and sin, gathered for q and for k
     if config.norm != "none" and p.weights < FP32:
-        constants += (1 if config.parallel_layers else 2) * d * FP32
+        constants += (1 if config.parallel_layers else 2) * d * FP32  # float32 norm weights
     if p.autocast:  # bfloat16 copies of the layer's matmul weights
         c = param_counts(config)
         constants += (c["attention"] + c["ffn"]) // config.n_layers * act
+    ### END SOLUTION
     return {
         "norms": seq * norms,
         "attention": seq * attn,
@@ -191,7 +201,7 @@ def activation_bytes(
         constants += vocab * d * act  # the LM head's (or tied embedding's) bfloat16 copy
     out = {
         "blocks": blocks,
-        "final_norm": batch_size * seq * _norm_bytes(config, p, 1),
+        "final_norm": batch_size * seq * norm_bytes(config, precision),
         "log_softmax": batch_size * seq * vocab * (FP32 if p.autocast else act),
         "logits": batch_size * seq * vocab * act,
         "token_ids": batch_size * seq * 2 * INT64,  # inputs and targets
@@ -233,10 +243,17 @@ def memory_linear_form(
     precision: str = "fp32",
     checkpointing: str | int = "none",
 ) -> tuple[int, int]:
-    """(a, b) with training memory = a·batch_size + b bytes."""
-    one = adamw_memory(config, 1, context_length, precision, checkpointing)["total"]
-    two = adamw_memory(config, 2, context_length, precision, checkpointing)["total"]
-    return two - one, 2 * one - two
+    """(a, b) with training memory = a·batch_size + b bytes: a the bytes each sequence adds, b the
+    bytes that do not depend on the batch."""
+    check_config(config)
+    ### BEGIN SOLUTION
+    p = get_precision(precision)
+    acts = activation_bytes(config, 1, context_length, precision, checkpointing)
+    fixed = acts["constants"] + acts["loss"]  # the loss's total weight is one scalar per batch
+    a = acts["total"] - fixed
+    b = count_params(config) * (p.weights + p.gradients + p.optimizer) + fixed
+    ### END SOLUTION
+    return a, b
 
 
 def max_batch_size(
