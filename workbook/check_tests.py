@@ -39,6 +39,7 @@ import nbformat
 import yaml
 
 from course_lib.checks import check_int, suggest
+from workbook.grading import visible_source
 from workbook.modules import NOTEBOOK_DIR, notebook_path
 
 VARIANTS_FILE = "variants.yaml"
@@ -129,19 +130,6 @@ class VariantResult:
 
 
 # ---------------------------------------------------------------- the notebook and the variants
-
-
-def visible_source(source: str) -> str:
-    """A test cell as released: the lines between the hidden-test markers removed, as nbgrader does."""
-    lines, hidden = [], False
-    for line in source.splitlines():
-        if "BEGIN HIDDEN TESTS" in line:
-            hidden = True
-        elif "END HIDDEN TESTS" in line:
-            hidden = False
-        elif not hidden:
-            lines.append(line)
-    return "\n".join(lines)
 
 
 def _nbgrader(cell: nbformat.NotebookNode) -> dict[str, Any]:

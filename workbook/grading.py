@@ -218,17 +218,22 @@ def _nbgrader_meta(cell: nbformat.NotebookNode) -> dict[str, Any]:
     return {k: meta.get(k) for k in keys if k in meta}
 
 
-def _visible(source: str) -> str:
-    """A cell's source without hidden tests and blank lines, to recognise a test cell by."""
+def visible_source(source: str) -> str:
+    """A test cell as released: the lines between the hidden-test markers removed, as nbgrader does."""
     lines, hidden = [], False
     for line in source.splitlines():
         if "BEGIN HIDDEN TESTS" in line:
             hidden = True
         elif "END HIDDEN TESTS" in line:
             hidden = False
-        elif not hidden and line.strip():
-            lines.append(line.rstrip())
+        elif not hidden:
+            lines.append(line)
     return "\n".join(lines)
+
+
+def _visible(source: str) -> str:
+    """A cell's visible source without blank lines or trailing spaces, to recognise a test cell by."""
+    return "\n".join(line.rstrip() for line in visible_source(source).splitlines() if line.strip())
 
 
 def repair(
