@@ -267,6 +267,8 @@ ALLOWED_NUMBERS: dict[tuple[str, str], set[str]] = {
     ("06_accounting", "budget_answer"): {
         *("1,024", "10,000", "100", "120", "16", "20", "64", "10", "12"),
     },
+    # Chinchilla's 20 tokens per parameter
+    ("06_accounting", "budget_runs_answer"): {"20"},
     # 10-605's rule: the worst of the probe's steps 10-19
     ("08_hparam_transfer", "q1_answer"): {"10", "19"},
     # a worked example (a set 80 % positive) and chance on two balanced labels
